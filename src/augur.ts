@@ -1,0 +1,121 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AugurConfig } from './config/schema.js';
+import { durationMs } from './config/duration.js';
+import { parseSelector, matches, type Matcher } from './config/matchers.js';
+import { applyOverrides, type ScoringProfile } from './detect/profile.js';
+import { Scorer } from './detect/scorer.js';
+import { SelfMetrics } from './expose/self-metrics.js';
+import type { SeriesFamily, TextFamily } from './expose/derived.js';
+import { anomalyFamilies } from './families.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
+import { registerWriteRoute } from './http/write-route.js';
+import { Receiver } from './ingest/receiver.js';
+import { Pipeline } from './pipeline.js';
+import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
+
+export interface Models {
+  profiles: ScoringProfile[];
+  profileFor: (info: SeriesInfo) => number;
+}
+
+/** Resolves per-selector settings: profile 0 is the default, then one per selector in order. */
+export function resolveProfiles(config: AugurConfig): Models {
+  const profiles: ScoringProfile[] = [config.scoring];
+  const selectors: Matcher[][] = [];
+  for (const s of config.selectors) {
+    const { match, ...overrides } = s;
+    selectors.push(parseSelector(match));
+    profiles.push(applyOverrides(config.scoring, overrides));
+  }
+  return {
+    profiles,
+    profileFor(info) {
+      for (let i = 0; i < selectors.length; i++) if (matches(selectors[i]!, info.labels)) return i + 1;
+      return 0;
+    },
+  };
+}
+
+/** Builds the scoring pipeline that `serve` and `backtest` share. */
+export function createPipeline(config: AugurConfig): Pipeline {
+  const models = resolveProfiles(config);
+  const registry = new SeriesRegistry({ maxActive: config.series.max_active, stalenessMs: durationMs(config.series.staleness) });
+  const scorer = new Scorer(models.profiles);
+  return new Pipeline(registry, scorer, models.profileFor);
+}
+
+export class Augur {
+  readonly app: FastifyInstance;
+  readonly pipeline: Pipeline;
+  readonly metrics: SelfMetrics;
+  private ready = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly families: SeriesFamily[];
+  private readonly textFamilies: TextFamily[] = [];
+
+  constructor(readonly config: AugurConfig, readonly log: Logger) {
+    this.pipeline = createPipeline(config);
+    this.metrics = new SelfMetrics(this.pipeline, config.series.max_active);
+    this.families = anomalyFamilies(this.pipeline.scorer);
+    const receiver = new Receiver({
+      maxDecodedBytes: config.web.max_decoded_bytes,
+      maxSeriesPerRequest: config.limits.series_per_request,
+      maxLabels: config.limits.labels_per_series,
+      maxNameLength: config.limits.label_name_length,
+      maxValueLength: config.limits.label_value_length,
+    });
+    const app = Fastify({
+      logger: false,
+      bodyLimit: config.web.max_body_bytes,
+      requestTimeout: durationMs(config.web.request_timeout),
+      keepAliveTimeout: 75_000,
+      forceCloseConnections: 'idle',
+      return503OnClosing: true,
+    });
+    this.app = app;
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.web.max_body_bytes }, (_req, body, done) => done(null, body));
+    app.addHook('onResponse', (req, reply, done) => {
+      this.metrics.httpRequests.inc({ handler: req.routeOptions.url ?? 'other', code: String(reply.statusCode) });
+      done();
+    });
+    app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (req.routeOptions.url === '/api/v1/write') {
+        const reason = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : status === 500 ? 'internal' : 'bad_request';
+        this.metrics.writeRejected.inc({ reason });
+      }
+      if (status === 500) this.log.error({ err }, 'request failed');
+      const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds the limit of ${config.web.max_body_bytes} bytes` : status === 500 ? 'internal error' : err.message;
+      return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
+    });
+    app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
+    registerWriteRoute(app, { receiver, pipeline: this.pipeline, metrics: this.metrics, log: this.log, overloaded: () => '' });
+    registerMetricsRoute(app, { registry: this.pipeline.registry, metrics: this.metrics, families: () => this.families, textFamilies: () => this.textFamilies });
+    app.get('/-/healthy', (_req, reply) => reply.type('text/plain; charset=utf-8').send('Augur is Healthy.\n'));
+    app.get('/-/ready', (_req, reply) => {
+      if (this.ready) return reply.type('text/plain; charset=utf-8').send('Augur is Ready.\n');
+      return reply.code(503).type('text/plain; charset=utf-8').send('Augur is not ready.\n');
+    });
+  }
+
+  async listen(host: string, port: number): Promise<string> {
+    this.pipeline.scorer.start();
+    const address = await this.app.listen({ host, port });
+    const reg = this.pipeline.registry;
+    this.sweepTimer = setInterval(() => reg.sweep(Date.now()), Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
+    this.sweepTimer.unref();
+    this.ready = true;
+    return address;
+  }
+
+  /** Stops accepting, finishes what is in flight, stops background work. */
+  async close(): Promise<void> {
+    this.ready = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.app.close();
+    await this.pipeline.scorer.stop();
+    this.metrics.stop();
+  }
+}

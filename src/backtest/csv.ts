@@ -1,0 +1,70 @@
+import { AugurError } from '../errors.js';
+
+export interface SeriesCsv {
+  /** Timestamp and value cells as they appear in the input, echoed to the output. */
+  timeText: string[];
+  valueText: string[];
+  timeMs: Float64Array;
+  value: Float64Array;
+}
+
+const NAB_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
+
+/** `YYYY-MM-DD HH:MM:SS` (UTC), RFC 3339, or Unix seconds or milliseconds. NaN when none of these. */
+export function parseTimestamp(s: string): number {
+  const t = s.trim();
+  if (/^-?\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return Math.abs(n) >= 1e11 ? n : n * 1000;
+  }
+  const m = NAB_TIME.exec(t);
+  if (m) {
+    return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0) + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) return Date.parse(t);
+  return NaN;
+}
+
+function splitRow(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const out: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { out.push(cur); cur = ''; }
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+export function parseSeriesCsv(text: string, file: string): SeriesCsv {
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw new AugurError('CSV_INVALID', `${file}: empty file`);
+  const head = splitRow(lines[0]!.replace(/^\uFEFF/, '')).map((h) => h.trim().toLowerCase());
+  const ti = head.indexOf('timestamp');
+  const vi = head.indexOf('value');
+  if (ti < 0 || vi < 0) throw new AugurError('CSV_INVALID', `${file}: the header needs 'timestamp' and 'value' columns, found ${JSON.stringify(head)}`);
+  const n = lines.length - 1;
+  const out: SeriesCsv = { timeText: new Array(n), valueText: new Array(n), timeMs: new Float64Array(n), value: new Float64Array(n) };
+  for (let r = 0; r < n; r++) {
+    const cells = splitRow(lines[r + 1]!);
+    const ts = cells[ti] ?? '';
+    const vs = cells[vi] ?? '';
+    const t = parseTimestamp(ts);
+    if (t !== t) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read timestamp ${JSON.stringify(ts)}`);
+    const v = vs.trim() === '' ? NaN : Number(vs);
+    out.timeText[r] = ts;
+    out.valueText[r] = vs;
+    out.timeMs[r] = t;
+    out.value[r] = vs.trim().toLowerCase() === 'nan' ? NaN : v;
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { AugurConfig } from '../config/schema.js';
+import { createPipeline } from '../augur.js';
+import { MetricType } from '../series/kind.js';
+import { formatValue } from '../expose/format.js';
+import { parseSeriesCsv, type SeriesCsv } from './csv.js';
+
+export type SeriesType = 'gauge' | 'counter';
+
+export interface BacktestOptions {
+  config: AugurConfig;
+  type: SeriesType;
+}
+
+export interface BacktestColumns {
+  header: string[];
+  rows: string[][];
+}
+
+function cell(v: number): string {
+  return v === v ? formatValue(v) : '';
+}
+
+/**
+ * Runs one series through a fresh pipeline built exactly as `serve` builds it, in sample time,
+ * one row at a time, and reads the outputs after each row: causal by construction.
+ */
+export function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions): BacktestColumns {
+  const pipeline = createPipeline(opts.config);
+  const reg = pipeline.registry;
+  const scorer = pipeline.scorer;
+  const metric = opts.type === 'counter' ? 'backtest_total' : 'backtest';
+  const labels: [string, string][] = [['__name__', metric], ['series', name]];
+  const type = opts.type === 'counter' ? MetricType.COUNTER : MetricType.GAUGE;
+  const id = reg.create(1, 1, 1, labels, metric, type, 0);
+  const header = ['timestamp', 'value', 'anomaly_score', 'anomaly', 'expected', 'expected_lower', 'expected_upper'];
+  const rows: string[][] = new Array(csv.timeMs.length);
+  for (let r = 0; r < csv.timeMs.length; r++) {
+    const before = pipeline.stats.samplesScored;
+    pipeline.observe(id, csv.timeMs[r]!, csv.value[r]!, 0);
+    const row = [csv.timeText[r]!, csv.valueText[r]!];
+    if (pipeline.stats.samplesScored === before) row.push('', '', '', '', '');
+    else row.push(cell(scorer.score[id]!), cell(scorer.anomaly[id]!), cell(scorer.expected[id]!), cell(scorer.lower[id]!), cell(scorer.upper[id]!));
+    rows[r] = row;
+  }
+  return { header, rows };
+}
+
+export function backtestText(text: string, file: string, opts: BacktestOptions): string {
+  const csv = parseSeriesCsv(text, file);
+  const { header, rows } = backtestSeries(csv, basename(file).replace(/\.csv$/i, ''), opts);
+  let out = header.join(',') + '\n';
+  for (const r of rows) out += r.join(',') + '\n';
+  return out;
+}
+
+function listCsv(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listCsv(p));
+    else if (e.isFile() && e.name.toLowerCase().endsWith('.csv')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** A file to a file, or a folder mirrored recursively into a folder. Returns the files written. */
+export function backtestPath(input: string, output: string, opts: BacktestOptions): string[] {
+  const written: string[] = [];
+  if (statSync(input).isDirectory()) {
+    for (const f of listCsv(input)) {
+      const dest = join(output, relative(input, f));
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, backtestText(readFileSync(f, 'utf8'), f, opts));
+      written.push(dest);
+    }
+  } else {
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, backtestText(readFileSync(input, 'utf8'), input, opts));
+    written.push(output);
+  }
+  return written;
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+import { loadConfigFile, defaultConfig, ConfigError } from './config/load.js';
+import type { AugurConfig } from './config/schema.js';
+import { createLogger, type LogFormat } from './log.js';
+import { parseArgs, UsageError } from './cli/flags.js';
+import { Augur } from './augur.js';
+import { backtestPath, type SeriesType } from './backtest/run.js';
+import { VERSION } from './version.js';
+import { isAugurError } from './errors.js';
+import type { LevelWithSilent } from 'pino';
+
+const USAGE = `usage: augur <command> [flags]
+
+commands:
+  serve                     receive remote write, score, expose /metrics (default)
+      --config.file=FILE    YAML config (default: embedded)
+      --web.listen-address=HOST:PORT   (default 0.0.0.0:9201)
+      --log.level=debug|info|warn|error  (default info)
+      --log.format=logfmt|json           (default logfmt)
+      --config.check        validate the config and exit
+  check-config FILE         validate a config file; exit 0 or print every problem
+  backtest --input PATH --output PATH [--config.file FILE] [--type gauge|counter]
+                            score CSV files (timestamp,value) causally, as serve would
+  version                   print the version
+`;
+
+function loadConfig(file: string | undefined): AugurConfig {
+  return file ? loadConfigFile(file) : defaultConfig();
+}
+
+function splitAddress(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  if (i < 0) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)} must be host:port`);
+  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)}: bad port`);
+  return { host, port };
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, new Set(['config.check']), new Set(['config.file', 'web.listen-address', 'log.level', 'log.format', 'storage.path']));
+  const config = loadConfig(flags.get('config.file'));
+  if (flags.get('config.check') === 'true') {
+    console.log(`${flags.get('config.file') ?? 'embedded default config'}: OK`);
+    return 0;
+  }
+  const level = (flags.get('log.level') ?? 'info') as LevelWithSilent;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log.level must be debug, info, warn or error`);
+  const format = (flags.get('log.format') ?? 'logfmt') as LogFormat;
+  if (format !== 'logfmt' && format !== 'json') throw new UsageError(`--log.format must be logfmt or json`);
+  const log = createLogger(level, format);
+  const listen = flags.get('web.listen-address') ?? config.web.listen_address;
+  const { host, port } = splitAddress(listen);
+  const augur = new Augur(config, log);
+  const address = await augur.listen(host, port);
+  log.info({ address, version: VERSION, config: flags.get('config.file') ?? 'embedded' }, 'Augur is listening');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+      augur.close().then(
+        () => {
+          log.info('shutdown complete');
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function checkConfig(argv: string[]): number {
+  const { positional, flags } = parseArgs(argv, new Set(), new Set(['config.file']));
+  const file = positional[0] ?? flags.get('config.file');
+  if (!file) throw new UsageError('check-config needs a FILE');
+  loadConfigFile(file);
+  console.log(`${file}: OK`);
+  return 0;
+}
+
+function backtest(argv: string[]): number {
+  const { flags } = parseArgs(argv, new Set(), new Set(['input', 'output', 'config.file', 'type']));
+  const input = flags.get('input');
+  const output = flags.get('output');
+  if (!input || !output) throw new UsageError('backtest needs --input PATH and --output PATH');
+  const type = (flags.get('type') ?? 'gauge') as SeriesType;
+  if (type !== 'gauge' && type !== 'counter') throw new UsageError('--type must be gauge or counter');
+  const written = backtestPath(input, output, { config: loadConfig(flags.get('config.file')), type });
+  console.error(`backtest: wrote ${written.length} file(s) to ${output}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'serve':
+        return await serve(cmd === undefined ? [] : rest);
+      case 'check-config':
+        return checkConfig(rest);
+      case 'backtest':
+        return backtest(rest);
+      case 'version':
+      case '--version':
+        console.log(`augur ${VERSION}`);
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        if (cmd.startsWith('--')) return await serve(argv);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`augur: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      return 1;
+    }
+    if (isAugurError(e)) {
+      process.stderr.write(`augur: ${e.message}\n`);
+      return 1;
+    }
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      process.stderr.write(`augur: cannot listen: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`augur: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import client from 'prom-client';
+import type { Pipeline } from '../pipeline.js';
+import { VERSION } from '../version.js';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Counter fed from a plain number the pipeline keeps, so the hot path never calls prom-client. */
+function mirroredCounter(register: client.Registry, name: string, help: string, read: () => number): client.Counter {
+  let last = 0;
+  return new client.Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      const v = read();
+      if (v > last) this.inc(v - last);
+      last = v;
+    },
+  });
+}
+
+/** Augur's own metrics, in prom-client, with the `augur_` prefix and base units. */
+export class SelfMetrics {
+  readonly register = new client.Registry();
+  readonly httpRequests: client.Counter<'handler' | 'code'>;
+  readonly writeRejected: client.Counter<'reason'>;
+  readonly samplesAccepted: client.Counter;
+  readonly samplesRejected: client.Counter<'reason'>;
+  readonly writeDuration: client.Histogram;
+  readonly scoringDuration: client.Histogram;
+  readonly metricsRenderDuration: client.Histogram;
+  readonly overloaded: client.Counter;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor(pipeline: Pipeline, maxActive: number) {
+    const r = this.register;
+    client.collectDefaultMetrics({ register: r });
+    this.loopDelay.enable();
+    this.httpRequests = new client.Counter({ name: 'augur_http_requests_total', help: 'HTTP requests by handler and status code.', labelNames: ['handler', 'code'], registers: [r] });
+    this.writeRejected = new client.Counter({ name: 'augur_write_requests_rejected_total', help: 'Remote-write requests rejected, by reason.', labelNames: ['reason'], registers: [r] });
+    this.samplesAccepted = new client.Counter({ name: 'augur_samples_accepted_total', help: 'Samples accepted from remote write (including stale markers and non-finite values).', registers: [r] });
+    this.samplesRejected = new client.Counter({ name: 'augur_samples_rejected_total', help: 'Samples rejected, by reason (for rejected requests: the samples decoded before the error).', labelNames: ['reason'], registers: [r] });
+    this.overloaded = new client.Counter({ name: 'augur_overloaded_total', help: 'Write requests answered 503 because Augur was saturated.', registers: [r] });
+    this.writeDuration = new client.Histogram({ name: 'augur_write_request_duration_seconds', help: 'Time to decode and score one remote-write request.', buckets: LATENCY_BUCKETS, registers: [r] });
+    this.scoringDuration = new client.Histogram({ name: 'augur_scoring_duration_seconds', help: 'Time spent scoring the samples of one request.', buckets: LATENCY_BUCKETS, registers: [r] });
+    this.metricsRenderDuration = new client.Histogram({ name: 'augur_metrics_render_duration_seconds', help: 'Time to render /metrics, wall clock including yields to the event loop.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [r] });
+    const s = pipeline.stats;
+    const reg = pipeline.registry;
+    mirroredCounter(r, 'augur_samples_scored_total', 'Samples that reached the models.', () => s.samplesScored);
+    mirroredCounter(r, 'augur_samples_out_of_order_total', 'Samples dropped because their timestamp was not after the series\' previous one.', () => s.samplesOutOfOrder);
+    mirroredCounter(r, 'augur_samples_non_finite_total', 'NaN and infinite samples accepted but kept out of the models.', () => s.samplesNonFinite);
+    mirroredCounter(r, 'augur_stale_markers_total', 'Stale markers received; each ends its series\' exposure.', () => s.staleMarkers);
+    mirroredCounter(r, 'augur_histograms_received_total', 'Native histogram samples accepted (counted, not yet scored).', () => s.histograms);
+    mirroredCounter(r, 'augur_exemplars_received_total', 'Exemplars accepted (counted, not scored).', () => s.exemplars);
+    mirroredCounter(r, 'augur_series_created_total', 'Series created in the registry.', () => reg.created);
+    mirroredCounter(r, 'augur_series_evicted_total', 'Series evicted because series.max_active was reached.', () => reg.evicted);
+    mirroredCounter(r, 'augur_series_removed_stale_total', 'Series removed after the staleness period without samples.', () => reg.staleRemoved);
+    mirroredCounter(r, 'augur_drift_events_total', 'Lasting level changes after which a series was re-baselined.', () => pipeline.scorer.driftEvents);
+    new client.Gauge({ name: 'augur_active_series', help: 'Series in the registry.', registers: [r], collect() { this.set(reg.active); } });
+    new client.Gauge({ name: 'augur_series_limit', help: 'The series.max_active limit.', registers: [r], collect() { this.set(maxActive); } });
+    new client.Gauge({ name: 'augur_metric_families_known', help: 'Metric families whose type arrived as remote-write metadata.', registers: [r], collect() { this.set(reg.metadata.size); } });
+    const loop = this.loopDelay;
+    new client.Gauge({
+      name: 'augur_event_loop_delay_max_seconds',
+      help: 'Longest event-loop delay since the previous scrape.',
+      registers: [r],
+      collect() {
+        this.set(loop.max / 1e9);
+        loop.reset();
+      },
+    });
+    new client.Gauge({ name: 'augur_build_info', help: 'Augur version.', labelNames: ['version', 'node_version'], registers: [r] }).set({ version: VERSION, node_version: process.version }, 1);
+  }
+
+  stop(): void {
+    this.loopDelay.disable();
+  }
+}

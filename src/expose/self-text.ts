@@ -1,0 +1,34 @@
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { escapeLabelValue } from '../series/labels.js';
+import { escapeHelp, formatValue } from './format.js';
+
+/**
+ * Serialises prom-client's metrics in text 0.0.4 or OpenMetrics 1.0. prom-client's own
+ * OpenMetrics output appends `_total` to names that already end in it, so Augur writes both.
+ */
+export function writeSelfMetrics(metrics: MetricObjectWithValues<MetricValue<string>>[], openMetrics: boolean): string {
+  let out = '';
+  for (const m of metrics) {
+    const mtype = m.type as unknown as string;
+    let family = m.name;
+    if (openMetrics && mtype === 'counter' && family.endsWith('_total')) family = family.slice(0, -6);
+    const type = mtype === 'histogram' || mtype === 'summary' || mtype === 'counter' || mtype === 'gauge' ? mtype : 'untyped';
+    out += `# HELP ${family} ${escapeHelp(m.help)}\n# TYPE ${family} ${openMetrics && type === 'untyped' ? 'unknown' : type}\n`;
+    for (const v of m.values) {
+      const name = (v as { metricName?: string }).metricName ?? (openMetrics && mtype === 'counter' ? family + '_total' : m.name);
+      out += name + labelText(v.labels as Record<string, string | number>) + ' ' + formatValue(v.value) + '\n';
+    }
+  }
+  return out;
+}
+
+function labelText(labels: Record<string, string | number> | undefined): string {
+  if (!labels) return '';
+  let s = '';
+  for (const k in labels) {
+    const v = labels[k];
+    if (v === undefined) continue;
+    s += (s === '' ? '' : ',') + k + '="' + escapeLabelValue(typeof v === 'number' ? formatValue(v) : v) + '"';
+  }
+  return s === '' ? '' : '{' + s + '}';
+}

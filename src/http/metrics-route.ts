@@ -1,0 +1,39 @@
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import type { SelfMetrics } from '../expose/self-metrics.js';
+import { renderDerived, type SeriesFamily, type TextFamily } from '../expose/derived.js';
+import { writeSelfMetrics } from '../expose/self-text.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../expose/format.js';
+import type { SeriesRegistry } from '../series/registry.js';
+
+export interface MetricsDeps {
+  registry: SeriesRegistry;
+  metrics: SelfMetrics;
+  families: () => readonly SeriesFamily[];
+  textFamilies: () => readonly TextFamily[];
+}
+
+/** `GET /metrics`: Augur's own metrics, then every derived family, streamed and optionally gzipped. */
+export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): void {
+  app.get('/metrics', async (req, reply) => {
+    const om = wantsOpenMetrics(req.headers.accept);
+    const started = performance.now();
+    const self = writeSelfMetrics(await deps.metrics.register.getMetricsAsJSON(), om);
+    const derived = renderDerived(deps.registry, deps.families(), deps.textFamilies(), om);
+    const render = deps.metrics.metricsRenderDuration;
+    async function* body(): AsyncGenerator<string> {
+      yield self;
+      yield* derived;
+      if (om) yield '# EOF\n';
+      render.observe((performance.now() - started) / 1000);
+    }
+    let stream: NodeJS.ReadableStream = Readable.from(body(), { objectMode: false });
+    reply.header('content-type', om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
+    if (/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+      reply.header('content-encoding', 'gzip');
+      stream = stream.pipe(createGzip({ level: 1 }));
+    }
+    return reply.send(stream);
+  });
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAugurError } from '../errors.js';
+import type { Receiver } from '../ingest/receiver.js';
+import { PROTO_V2 } from '../ingest/protocol.js';
+import type { Pipeline } from '../pipeline.js';
+import type { SelfMetrics } from '../expose/self-metrics.js';
+import type { Logger } from 'pino';
+
+const EMPTY = Buffer.alloc(0);
+
+export interface WriteDeps {
+  receiver: Receiver;
+  pipeline: Pipeline;
+  metrics: SelfMetrics;
+  log: Logger;
+  /** Returns a non-empty reason when Augur should shed this request with 503. */
+  overloaded(): string;
+}
+
+/** `POST /api/v1/write`: remote write 1.0 and 2.0. Answers only after every sample is scored. */
+export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void {
+  const { receiver, pipeline, metrics } = deps;
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/api/v1/write',
+    handler(_req, reply) {
+      metrics.writeRejected.inc({ reason: 'method_not_allowed' });
+      return reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('method not allowed: remote write takes POST\n');
+    },
+  });
+  app.post('/api/v1/write', (req: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const v2 = isV2(req.headers['content-type']);
+    const shed = deps.overloaded();
+    if (shed !== '') {
+      metrics.overloaded.inc();
+      metrics.writeRejected.inc({ reason: 'overloaded' });
+      if (v2) writtenHeaders(reply, 0, 0, 0);
+      return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${shed}; retry later\n`);
+    }
+    const body = (req.body as Buffer | undefined) ?? EMPTY;
+    const batch = receiver.batch;
+    try {
+      const version = receiver.decode(body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined);
+      const scoring = performance.now();
+      pipeline.ingest(batch, Date.now());
+      const done = performance.now();
+      metrics.scoringDuration.observe((done - scoring) / 1000);
+      metrics.samplesAccepted.inc(batch.sampleCount);
+      metrics.writeDuration.observe((done - started) / 1000);
+      if (version === PROTO_V2) writtenHeaders(reply, batch.sampleCount, batch.histogramCount, batch.exemplarCount);
+      return reply.code(204).send();
+    } catch (e) {
+      if (!isAugurError(e)) throw e;
+      metrics.writeRejected.inc({ reason: e.reason });
+      if (batch.sampleCount > 0) metrics.samplesRejected.inc({ reason: e.reason }, batch.sampleCount);
+      deps.log.debug({ err: e.message, code: e.code }, 'remote write rejected');
+      if (v2) writtenHeaders(reply, 0, 0, 0);
+      return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message + '\n');
+    }
+  });
+}
+
+function isV2(contentType: string | undefined): boolean {
+  return contentType !== undefined && /proto\s*=\s*"?io\.prometheus\.write\.v2\.request/i.test(contentType);
+}
+
+function writtenHeaders(reply: FastifyReply, samples: number, histograms: number, exemplars: number): void {
+  reply.header('x-prometheus-remote-write-samples-written', String(samples));
+  reply.header('x-prometheus-remote-write-histograms-written', String(histograms));
+  reply.header('x-prometheus-remote-write-exemplars-written', String(exemplars));
+}

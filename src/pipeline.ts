@@ -1,0 +1,196 @@
+import type { Batch } from './ingest/batch.js';
+import { AugurError } from './errors.js';
+import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
+import { growF64, type SeriesComponent } from './series/component.js';
+import { KIND_COUNTER } from './series/kind.js';
+import type { Scorer } from './detect/scorer.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Counts the pipeline keeps for Augur's own metrics; plain numbers, read at scrape time. */
+export class PipelineStats {
+  samplesScored = 0;
+  samplesOutOfOrder = 0;
+  samplesNonFinite = 0;
+  staleMarkers = 0;
+  histograms = 0;
+  exemplars = 0;
+  kindChanges = 0;
+}
+
+/** Per-series memory of the previous raw counter value, to score counters on their rate. */
+class CounterState implements SeriesComponent {
+  prevValue = new Float64Array(0);
+  prevTimeMs = new Float64Array(0);
+  resize(capacity: number): void {
+    this.prevValue = growF64(this.prevValue, capacity);
+    this.prevTimeMs = growF64(this.prevTimeMs, capacity);
+  }
+  reset(id: number): void {
+    this.prevValue[id] = NaN;
+    this.prevTimeMs[id] = NaN;
+  }
+}
+
+export interface SampleSink extends SeriesComponent {
+  observe(id: number, tMs: number, x: number, anomalous: number): void;
+}
+
+/**
+ * The scoring path shared by `serve` and `backtest`: series identity and kind, counter rates,
+ * staleness markers and ordering, then every model, all on the request path and allocation-free
+ * for a known series.
+ */
+export class Pipeline {
+  readonly stats = new PipelineStats();
+  private readonly counters = new CounterState();
+  private readonly sinks: SampleSink[] = [];
+  private ids = new Int32Array(1024);
+
+  constructor(
+    readonly registry: SeriesRegistry,
+    readonly scorer: Scorer,
+    private readonly profileFor: (info: SeriesInfo) => number,
+  ) {
+    registry.addComponent(this.counters);
+    registry.addComponent(scorer);
+    registry.onCreate((info) => {
+      const p = this.profileFor(info);
+      scorer.setProfile(info.id, p);
+      scorer.setGroup(info.id, registry.group[info.id]!);
+    });
+  }
+
+  addSink(sink: SampleSink): void {
+    this.sinks.push(sink);
+    this.registry.addComponent(sink);
+  }
+
+  /**
+   * Applies a decoded request. Every series is resolved (and new label sets validated) before any
+   * sample is scored, so a request that is rejected changes no model.
+   */
+  ingest(batch: Batch, nowMs: number): number {
+    const reg = this.registry;
+    const n = batch.seriesCount;
+    if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
+    const ids = this.ids;
+    for (let s = 0; s < n; s++) {
+      const id = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
+      if (id < 0) validateUtf8(batch, s);
+      ids[s] = id;
+    }
+    for (let m = 0; m < batch.metadataCount; m++) {
+      const name = Buffer.from(batch.buf.buffer, batch.buf.byteOffset + batch.metaNameStart[m]!, batch.metaNameEnd[m]! - batch.metaNameStart[m]!).toString('utf8');
+      reg.setMetadata(name, batch.metaType[m]!);
+    }
+    let accepted = 0;
+    for (let s = 0; s < n; s++) {
+      let id = ids[s]!;
+      if (id < 0) {
+        id = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
+        if (id < 0) id = this.createFromBatch(batch, s, nowMs);
+      }
+      const count = batch.seriesSampleCount[s]!;
+      if (count === 0) {
+        reg.touch(id, nowMs);
+        continue;
+      }
+      if (reg.refreshKind(id, batch.seriesType[s]!)) this.resetModels(id);
+      reg.touch(id, nowMs);
+      const start = batch.seriesSampleStart[s]!;
+      for (let k = start; k < start + count; k++) {
+        this.observe(id, batch.sampleTime[k]!, batch.sampleValue[k]!, batch.sampleStale[k]!);
+      }
+      accepted += count;
+    }
+    this.stats.histograms += batch.histogramCount;
+    this.stats.exemplars += batch.exemplarCount;
+    return accepted;
+  }
+
+  /** One sample of series `id` at sample time `tMs`; `stale` marks Prometheus's stale NaN. */
+  observe(id: number, tMs: number, value: number, stale: number): void {
+    const reg = this.registry;
+    if (stale !== 0) {
+      reg.exposed[id] = 0;
+      this.stats.staleMarkers++;
+      return;
+    }
+    if (!(tMs > reg.lastTimeMs[id]!)) {
+      this.stats.samplesOutOfOrder++;
+      return;
+    }
+    reg.lastTimeMs[id] = tMs;
+    if (value !== value || value === Infinity || value === -Infinity) {
+      // Accepted, never learned from: one NaN or Inf must not poison a model.
+      this.stats.samplesNonFinite++;
+      return;
+    }
+    let x = value;
+    if (reg.kind[id] === KIND_COUNTER) {
+      const c = this.counters;
+      const prev = c.prevValue[id]!;
+      const prevT = c.prevTimeMs[id]!;
+      c.prevValue[id] = value;
+      c.prevTimeMs[id] = tMs;
+      if (prev !== prev) return;
+      const dt = (tMs - prevT) / 1000;
+      x = (value >= prev ? value - prev : value) / dt;
+    }
+    const scorer = this.scorer;
+    scorer.observe(id, tMs, x);
+    reg.exposed[id] = 1;
+    this.stats.samplesScored++;
+    const anomalous = scorer.anomaly[id]!;
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.observe(id, tMs, x, anomalous);
+  }
+
+  private resetModels(id: number): void {
+    this.stats.kindChanges++;
+    this.counters.reset(id);
+    this.scorer.reset(id);
+    for (const s of this.sinks) s.reset(id);
+  }
+
+  private createFromBatch(batch: Batch, s: number, nowMs: number): number {
+    const b = batch.buf;
+    const start = batch.seriesLabelStart[s]!;
+    const count = batch.seriesLabelCount[s]!;
+    const labels: [string, string][] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const l = start + k;
+      labels[k] = [
+        text(b, batch.nameStart[l]!, batch.nameEnd[l]!),
+        text(b, batch.valueStart[l]!, batch.valueEnd[l]!),
+      ];
+    }
+    const name = labels[batch.seriesNameLabel[s]!]![1];
+    return this.registry.create(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!, labels, name, batch.seriesType[s]!, nowMs);
+  }
+}
+
+function text(b: Uint8Array, s: number, e: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8');
+}
+
+function validateUtf8(batch: Batch, s: number): void {
+  const b = batch.buf;
+  const start = batch.seriesLabelStart[s]!;
+  const end = start + batch.seriesLabelCount[s]!;
+  for (let l = start; l < end; l++) {
+    if (!ascii(b, batch.nameStart[l]!, batch.nameEnd[l]!) || !ascii(b, batch.valueStart[l]!, batch.valueEnd[l]!)) {
+      try {
+        utf8.decode(b.subarray(batch.nameStart[l]!, batch.nameEnd[l]!));
+        utf8.decode(b.subarray(batch.valueStart[l]!, batch.valueEnd[l]!));
+      } catch {
+        throw new AugurError('INVALID_UTF8', `series ${s} has a label that is not valid UTF-8`);
+      }
+    }
+  }
+}
+
+function ascii(b: Uint8Array, s: number, e: number): boolean {
+  for (let p = s; p < e; p++) if (b[p]! >= 0x80) return false;
+  return true;
+}

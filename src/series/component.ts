@@ -1,0 +1,55 @@
+/**
+ * Per-series state lives in struct-of-arrays form: every component keeps typed arrays indexed by
+ * the series id the registry hands out. Ids are dense, reused after a series is removed, and the
+ * registry calls `reset(id)` before an id is reused and `resize(capacity)` before ids reach the
+ * current capacity. Nothing on the per-sample path allocates.
+ */
+export interface SeriesComponent {
+  resize(capacity: number): void;
+  reset(id: number): void;
+}
+
+export function growF64(a: Float64Array<ArrayBuffer>, capacity: number, fill = 0): Float64Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Float64Array(capacity);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+export function growF32(a: Float32Array<ArrayBuffer>, capacity: number, fill = 0): Float32Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Float32Array(capacity);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+export function growI32(a: Int32Array<ArrayBuffer>, capacity: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Int32Array(capacity);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+export function growU32(a: Uint32Array<ArrayBuffer>, capacity: number): Uint32Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Uint32Array(capacity);
+  b.set(a);
+  return b;
+}
+
+export function growU16(a: Uint16Array<ArrayBuffer>, capacity: number): Uint16Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Uint16Array(capacity);
+  b.set(a);
+  return b;
+}
+
+export function growU8(a: Uint8Array<ArrayBuffer>, capacity: number): Uint8Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Uint8Array(capacity);
+  b.set(a);
+  return b;
+}

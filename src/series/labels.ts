@@ -1,0 +1,40 @@
+/**
+ * Builds the label text every derived family of a series shares: the original name moves into
+ * `metric`, an original `metric` label becomes `exported_metric`, label names that the classic
+ * text format cannot carry are sanitised (Prometheus 2.x cannot parse quoted label names), and
+ * values are escaped as the text format requires.
+ */
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function sanitizeLabelName(name: string): string {
+  if (LEGACY_NAME.test(name)) return name;
+  let out = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  if (/^[0-9]/.test(out)) out = '_' + out;
+  return out;
+}
+
+export function escapeLabelValue(v: string): string {
+  if (!/[\\"\n]/.test(v)) return v;
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** `labels` sorted by name, including `__name__`. Returns text without braces. */
+export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]>): string {
+  let metric = '';
+  const used = new Set<string>(['metric']);
+  const rest: [string, string][] = [];
+  for (const [name, value] of labels) {
+    if (name === '__name__') {
+      metric = value;
+      continue;
+    }
+    let n = name === 'metric' ? 'exported_metric' : sanitizeLabelName(name);
+    while (used.has(n)) n = 'exported_' + n;
+    used.add(n);
+    rest.push([n, value]);
+  }
+  rest.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let s = `metric="${escapeLabelValue(metric)}"`;
+  for (const [n, v] of rest) s += `,${n}="${escapeLabelValue(v)}"`;
+  return s;
+}

@@ -1,0 +1,236 @@
+import { LRUCache } from 'lru-cache';
+import { IdentityTable } from './hashtable.js';
+import { growF64, growI32, growU32, growU8, type SeriesComponent } from './component.js';
+import { KIND_COUNTER, KIND_GAUGE, kindFromMetadata, kindFromSuffix, kindOfType } from './kind.js';
+import { exposedLabelText } from './labels.js';
+
+export interface RegistryOptions {
+  maxActive: number;
+  stalenessMs: number;
+}
+
+export type RemoveReason = 'evicted' | 'stale';
+
+export interface SeriesInfo {
+  readonly id: number;
+  readonly name: string;
+  /** Sorted by name, `__name__` included. */
+  readonly labels: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * Series identity, kind and liveness. Ids are dense and reused; every per-series component is
+ * resized and reset through the registry so that an id never carries a previous series' state.
+ */
+export class SeriesRegistry {
+  capacity = 0;
+  /** One past the highest id ever handed out; iterate `0..highWater` and test `alive`. */
+  highWater = 0;
+  hashLo = new Uint32Array(0);
+  hashHi = new Uint32Array(0);
+  keyLen = new Int32Array(0);
+  alive = new Uint8Array(0);
+  /** 1 while the series belongs in the output (cleared by a stale marker). */
+  exposed = new Uint8Array(0);
+  kind = new Uint8Array(0);
+  /** 1 when the kind came from metadata, which outranks the name suffix. */
+  kindFromMeta = new Uint8Array(0);
+  metaGen = new Uint32Array(0);
+  /** Last metric type a v2 series carried itself (0 none). */
+  typeSeen = new Uint8Array(0);
+  group = new Int32Array(0);
+  lastSeenMs = new Float64Array(0);
+  lastTimeMs = new Float64Array(0);
+  labelText: string[] = [];
+  names: string[] = [];
+  labelPairs: (ReadonlyArray<readonly [string, string]> | undefined)[] = [];
+
+  readonly metadata = new Map<string, number>();
+  metadataGeneration = 1;
+  readonly groupKeys: string[] = [];
+  private readonly groupIndex = new Map<string, number>();
+  private readonly nameIntern = new Map<string, string>();
+
+  created = 0;
+  evicted = 0;
+  staleRemoved = 0;
+
+  private readonly table: IdentityTable;
+  private readonly lru: LRUCache<number, number>;
+  private freeIds: number[] = [];
+  private readonly components: SeriesComponent[] = [];
+  private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
+  private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
+
+  constructor(readonly options: RegistryOptions) {
+    this.table = new IdentityTable(() => this.hashLo, () => this.hashHi, () => this.keyLen);
+    this.lru = new LRUCache<number, number>({ max: Math.max(1, options.maxActive) });
+    this.resize(1024);
+  }
+
+  get active(): number {
+    return this.table.count;
+  }
+
+  addComponent(c: SeriesComponent): void {
+    this.components.push(c);
+    c.resize(this.capacity);
+  }
+
+  onCreate(fn: (info: SeriesInfo) => void): void {
+    this.createHooks.push(fn);
+  }
+
+  onRemove(fn: (id: number, reason: RemoveReason) => void): void {
+    this.removeHooks.push(fn);
+  }
+
+  find(lo: number, hi: number, keyLen: number): number {
+    return this.table.find(lo, hi, keyLen);
+  }
+
+  /** Marks a series as recently used; the least recently used one is evicted at the limit. */
+  touch(id: number, nowMs: number): void {
+    this.lastSeenMs[id] = nowMs;
+    this.lru.get(id);
+  }
+
+  create(lo: number, hi: number, keyLen: number, labels: [string, string][], metricName: string, seriesType: number, nowMs: number): number {
+    if (this.table.count >= this.options.maxActive) {
+      const victim = this.lru.pop();
+      if (victim !== undefined) this.remove(victim, 'evicted');
+    }
+    let id: number;
+    if (this.freeIds.length > 0) id = this.freeIds.pop()!;
+    else {
+      id = this.highWater++;
+      if (id >= this.capacity) this.resize(Math.max(1024, this.capacity * 2));
+    }
+    for (const c of this.components) c.reset(id);
+    let name = this.nameIntern.get(metricName);
+    if (name === undefined) {
+      name = metricName;
+      this.nameIntern.set(name, name);
+    }
+    this.hashLo[id] = lo;
+    this.hashHi[id] = hi;
+    this.keyLen[id] = keyLen;
+    this.alive[id] = 1;
+    this.exposed[id] = 0;
+    this.lastSeenMs[id] = nowMs;
+    this.lastTimeMs[id] = -Infinity;
+    this.names[id] = name;
+    this.labelPairs[id] = labels;
+    this.labelText[id] = exposedLabelText(labels);
+    let job = '';
+    for (const [n, v] of labels) if (n === 'job') job = v;
+    this.group[id] = this.groupOf(name, job);
+    this.kindFromMeta[id] = 0;
+    this.typeSeen[id] = seriesType > 0 ? seriesType : 0;
+    this.resolveKind(id, seriesType);
+    this.table.insert(id, lo);
+    this.lru.set(id, id);
+    this.created++;
+    const info: SeriesInfo = { id, name, labels };
+    for (const fn of this.createHooks) fn(info);
+    return id;
+  }
+
+  remove(id: number, reason: RemoveReason): void {
+    if (this.alive[id] !== 1) return;
+    this.table.remove(id, this.hashLo[id]!);
+    this.lru.delete(id);
+    this.alive[id] = 0;
+    this.exposed[id] = 0;
+    this.labelText[id] = '';
+    this.labelPairs[id] = undefined;
+    this.freeIds.push(id);
+    if (reason === 'evicted') this.evicted++;
+    else this.staleRemoved++;
+    for (const fn of this.removeHooks) fn(id, reason);
+  }
+
+  /** Removes series not seen for the staleness period. Returns how many went. */
+  sweep(nowMs: number): number {
+    const cutoff = nowMs - this.options.stalenessMs;
+    let n = 0;
+    for (let id = 0; id < this.highWater; id++) {
+      if (this.alive[id] === 1 && this.lastSeenMs[id]! < cutoff) {
+        this.remove(id, 'stale');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Records a metric family's type; returns true when it changed anything. */
+  setMetadata(family: string, type: number): boolean {
+    if (this.metadata.get(family) === type) return false;
+    if (this.metadata.size >= 1_000_000 && !this.metadata.has(family)) return false;
+    this.metadata.set(family, type);
+    this.metadataGeneration++;
+    return true;
+  }
+
+  /**
+   * Re-resolves the kind when metadata changed since the series last looked. Returns true when
+   * the kind changed, in which case the caller resets the series' models.
+   */
+  refreshKind(id: number, seriesType: number): boolean {
+    if (this.metaGen[id] === this.metadataGeneration && (seriesType <= 0 || seriesType === this.typeSeen[id])) return false;
+    if (seriesType > 0) this.typeSeen[id] = seriesType;
+    const before = this.kind[id];
+    this.resolveKind(id, seriesType);
+    return this.kind[id] !== before;
+  }
+
+  groupOf(metric: string, job: string): number {
+    const key = metric + '\u0000' + job;
+    let g = this.groupIndex.get(key);
+    if (g === undefined) {
+      g = this.groupKeys.length;
+      this.groupKeys.push(key);
+      this.groupIndex.set(key, g);
+    }
+    return g;
+  }
+
+  private resolveKind(id: number, seriesType: number): void {
+    const name = this.names[id]!;
+    this.metaGen[id] = this.metadataGeneration;
+    if (seriesType > 0) {
+      const k = kindOfType(seriesType, name.endsWith('_bucket') || name.endsWith('_count') || name.endsWith('_sum'));
+      if (k >= 0) {
+        this.kind[id] = k;
+        this.kindFromMeta[id] = 1;
+        return;
+      }
+    }
+    const k = kindFromMetadata(name, this.metadata);
+    if (k >= 0) {
+      this.kind[id] = k;
+      this.kindFromMeta[id] = 1;
+      return;
+    }
+    if (this.typeSeen[id]! > 0 && this.kindFromMeta[id] === 1) return;
+    this.kind[id] = kindFromSuffix(name) === KIND_COUNTER ? KIND_COUNTER : KIND_GAUGE;
+    this.kindFromMeta[id] = 0;
+  }
+
+  private resize(capacity: number): void {
+    this.capacity = capacity;
+    this.hashLo = growU32(this.hashLo, capacity);
+    this.hashHi = growU32(this.hashHi, capacity);
+    this.keyLen = growI32(this.keyLen, capacity);
+    this.alive = growU8(this.alive, capacity);
+    this.exposed = growU8(this.exposed, capacity);
+    this.kind = growU8(this.kind, capacity);
+    this.kindFromMeta = growU8(this.kindFromMeta, capacity);
+    this.metaGen = growU32(this.metaGen, capacity);
+    this.typeSeen = growU8(this.typeSeen, capacity);
+    this.group = growI32(this.group, capacity);
+    this.lastSeenMs = growF64(this.lastSeenMs, capacity);
+    this.lastTimeMs = growF64(this.lastTimeMs, capacity);
+    for (const c of this.components) c.resize(capacity);
+  }
+}
