@@ -16,6 +16,8 @@ export class PipelineStats {
   histograms = 0;
   exemplars = 0;
   kindChanges = 0;
+  /** Samples of Augur's own derived families, sent back by Prometheus, which are not scored. */
+  samplesDerivedIgnored = 0;
 }
 
 /** Per-series memory of the previous raw counter value, to score counters on their rate. */
@@ -85,9 +87,11 @@ export class Pipeline {
       reg.setMetadata(name, batch.metaType[m]!);
     }
     let accepted = 0;
+    const evicted = reg.evicted;
     for (let s = 0; s < n; s++) {
       let id = ids[s]!;
-      if (id < 0) {
+      // An eviction earlier in this request may have freed, and handed on, an id resolved above.
+      if (id < 0 || reg.evicted !== evicted) {
         id = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
         if (id < 0) id = this.createFromBatch(batch, s, nowMs);
       }
@@ -115,6 +119,10 @@ export class Pipeline {
     if (stale !== 0) {
       reg.exposed[id] = 0;
       this.stats.staleMarkers++;
+      return;
+    }
+    if (reg.ignored[id] === 1) {
+      this.stats.samplesDerivedIgnored++;
       return;
     }
     if (!(tMs > reg.lastTimeMs[id]!)) {

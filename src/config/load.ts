@@ -34,7 +34,8 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? 0, message: e.message.split('\n')[0]! })));
+    // With prettyErrors off, `linePos` is not filled in: take the line from the error's offset.
+    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! })));
   }
   const raw = doc.toJS() ?? {};
   const res = configSchema.safeParse(raw);

@@ -131,23 +131,25 @@ export class V2Decoder {
   }
 
   private exemplar(r: WireReader, end: number, series: number): void {
+    // Packed and unpacked refs may mix; the pairs are counted over the whole exemplar.
+    let n = 0;
     while (r.pos < end) {
       const tag = r.uint32(end);
       const field = tag >>> 3;
       const wt = tag & 7;
       if (field === 1 && wt === 2) {
         const e = r.delimited(end);
-        let n = 0;
         while (r.pos < e) { this.ref(r.uint32(e), 'an exemplar label', series); n++; }
-        if ((n & 1) !== 0) throw new AugurError('ODD_LABEL_REFS', `series ${series}: an exemplar's labels_refs has an odd length`);
         r.pos = e;
       } else if (field === 1 && wt === 0) {
         this.ref(r.uint32(end), 'an exemplar label', series);
+        n++;
       } else {
         if (field === 0) throw corrupt('field number 0', r.pos);
         r.skip(wt, end);
       }
     }
+    if ((n & 1) !== 0) throw new AugurError('ODD_LABEL_REFS', `series ${series}: an exemplar's labels_refs has an odd length`);
   }
 
   private metadata(r: WireReader, end: number, series: number): number {

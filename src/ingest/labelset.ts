@@ -82,21 +82,11 @@ export function finishLabelSet(batch: Batch, i: number, limits: LabelLimits): vo
   for (let k = start; k < start + count; k++) {
     const s = ns[k]!, e = ne[k]!;
     if (nameAt < 0 && isName(b, s, e)) nameAt = k - start;
-    for (let p = s; p < e; p++) {
-      const x = b[p]!;
-      h1 = Math.imul(h1 ^ x, 0x01000193);
-      h2 = Math.imul(h2 ^ x, 0x5bd1e995) ^ (h2 >>> 15);
-    }
-    h1 = Math.imul(h1 ^ 0xff, 0x01000193);
-    h2 = Math.imul(h2 ^ 0xff, 0x5bd1e995) ^ (h2 >>> 15);
     const v0 = vs[k]!, v1 = ve[k]!;
-    for (let p = v0; p < v1; p++) {
-      const x = b[p]!;
-      h1 = Math.imul(h1 ^ x, 0x01000193);
-      h2 = Math.imul(h2 ^ x, 0x5bd1e995) ^ (h2 >>> 15);
-    }
-    h1 = Math.imul(h1 ^ 0xfe, 0x01000193);
-    h2 = Math.imul(h2 ^ 0xfe, 0x5bd1e995) ^ (h2 >>> 15);
+    h1 = mixSpan(b, s, e, h1, 0xff);
+    h2 = mixSpan(b, s, e, h2 ^ 0x5bd1e995, 0xff);
+    h1 = mixSpan(b, v0, v1, h1, 0xfe);
+    h2 = mixSpan(b, v0, v1, h2 ^ 0x27d4eb2f, 0xfe);
     keyLen += e - s + v1 - v0 + 2;
   }
   if (nameAt < 0) throw new AugurError('MISSING_METRIC_NAME', `series ${i} of the request has no __name__ label`);
@@ -104,6 +94,43 @@ export function finishLabelSet(batch: Batch, i: number, limits: LabelLimits): vo
   batch.seriesHashHi[i] = fmix(h2 ^ Math.imul(h1, 0x165667b1)) >>> 0;
   batch.seriesKeyLen[i] = keyLen;
   batch.seriesNameLabel[i] = nameAt;
+}
+
+/**
+ * Murmur3-style mixing of a byte span four bytes at a time, ended by a separator byte so that
+ * ("ab","c") and ("a","bc") differ. Two calls with different seeds give the two hash lanes.
+ */
+function mixSpan(b: Uint8Array, s: number, e: number, h: number, sep: number): number {
+  let p = s;
+  const e4 = e - 3;
+  while (p < e4) {
+    let k = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    p += 4;
+  }
+  let k = sep;
+  let shift = 8;
+  while (p < e) {
+    k |= b[p++]! << shift;
+    shift += 8;
+    if (shift === 32) {
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      k = 0;
+      shift = 0;
+    }
+  }
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
 }
 
 function fmix(h: number): number {

@@ -49,7 +49,7 @@ export class SnappyDecoder {
         len += 1;
         if (pos + len > n) throw new AugurError('SNAPPY_CORRUPT', 'snappy: literal runs past the end of input');
         if (o + len > length) throw new AugurError('SNAPPY_CORRUPT', 'snappy: output exceeds the declared length');
-        if (len < 16) {
+        if (len < 64) {
           for (let i = 0; i < len; i++) out[o + i] = src[pos + i]!;
         } else {
           out.set(src.subarray(pos, pos + len), o);
@@ -77,12 +77,10 @@ export class SnappyDecoder {
       }
       if (offset === 0 || offset > o) throw new AugurError('SNAPPY_CORRUPT', 'snappy: copy offset points before the start of output');
       if (o + len > length) throw new AugurError('SNAPPY_CORRUPT', 'snappy: output exceeds the declared length');
-      if (offset >= len && len >= 16) {
-        out.copyWithin(o, o - offset, o - offset + len);
-      } else {
-        for (let i = 0; i < len; i++) out[o + i] = out[o - offset + i]!;
-      }
-      o += len;
+      // Copies are at most 64 bytes: a plain loop beats copyWithin's call overhead.
+      let from = o - offset;
+      const stop = o + len;
+      while (o < stop) out[o++] = out[from++]!;
     }
     if (o !== length) throw new AugurError('SNAPPY_CORRUPT', `snappy: stream decoded to ${o} bytes, header declared ${length}`);
     if (this.out.length > 8 * 1024 * 1024 && length < this.out.length / 4) {

@@ -19,6 +19,20 @@ export class WireReader {
   uint32(end: number): number {
     const b = this.buf;
     let p = this.pos;
+    if (p < end) {
+      const c0 = b[p]!;
+      if (c0 < 0x80) {
+        this.pos = p + 1;
+        return c0;
+      }
+      if (p + 1 < end) {
+        const c1 = b[p + 1]!;
+        if (c1 < 0x80) {
+          this.pos = p + 2;
+          return (c0 & 0x7f) | (c1 << 7);
+        }
+      }
+    }
     let x = 0;
     for (let shift = 0; shift < 35; shift += 7) {
       if (p >= end) throw corrupt('truncated varint', p);

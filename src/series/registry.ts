@@ -9,6 +9,14 @@ export interface RegistryOptions {
   stalenessMs: number;
 }
 
+const DERIVED_PREFIXES = ['augur_anomaly', 'augur_expected', 'augur_forecast', 'augur_cluster', 'augur_peer_outlier', 'augur_group_anomaly'];
+
+export function isDerivedFamily(name: string): boolean {
+  if (!name.startsWith('augur_')) return false;
+  for (const p of DERIVED_PREFIXES) if (name.startsWith(p)) return true;
+  return false;
+}
+
 export type RemoveReason = 'evicted' | 'stale';
 
 export interface SeriesInfo {
@@ -39,6 +47,8 @@ export class SeriesRegistry {
   /** Last metric type a v2 series carried itself (0 none). */
   typeSeen = new Uint8Array(0);
   group = new Int32Array(0);
+  /** 1 for Augur's own derived families sent back by Prometheus: never scored (no feedback loop). */
+  ignored = new Uint8Array(0);
   lastSeenMs = new Float64Array(0);
   lastTimeMs = new Float64Array(0);
   labelText: string[] = [];
@@ -120,6 +130,7 @@ export class SeriesRegistry {
     this.lastSeenMs[id] = nowMs;
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
+    this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
     this.labelPairs[id] = labels;
     this.labelText[id] = exposedLabelText(labels);
     let job = '';
@@ -229,6 +240,7 @@ export class SeriesRegistry {
     this.metaGen = growU32(this.metaGen, capacity);
     this.typeSeen = growU8(this.typeSeen, capacity);
     this.group = growI32(this.group, capacity);
+    this.ignored = growU8(this.ignored, capacity);
     this.lastSeenMs = growF64(this.lastSeenMs, capacity);
     this.lastTimeMs = growF64(this.lastTimeMs, capacity);
     for (const c of this.components) c.resize(capacity);

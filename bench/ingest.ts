@@ -1,0 +1,63 @@
+import { encodeRounds, makeWorkload } from './lib/workload.js';
+import { percentile, sendAll, type SendResult } from './lib/send.js';
+import { procStats, startChild, stopChild } from './lib/child.js';
+
+/**
+ * Remote-write 1.0 ingest: 100,000 series, 2,000 samples per request, 8 connections, against a
+ * null receiver (same HTTP stack, reads the body, answers 204) and against Augur, in one run.
+ */
+const SERIES = Number(process.env.BENCH_SERIES ?? 100_000);
+const PER_REQUEST = 2000;
+const CONNECTIONS = 8;
+const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const STEP_MS = 15_000;
+
+function report(name: string, r: SendResult, samplesPerRequest: number): number {
+  const rate = (r.requests * samplesPerRequest) / r.seconds;
+  console.log(
+    `${name.padEnd(14)} ${(rate / 1e6).toFixed(3)} M samples/s  ${(r.requests / r.seconds).toFixed(0)} req/s  ` +
+      `p50 ${percentile(r.latenciesMs, 0.5).toFixed(1)} ms  p99 ${percentile(r.latenciesMs, 0.99).toFixed(1)} ms  ` +
+      `failures ${r.failures}`,
+  );
+  return rate;
+}
+
+export async function benchIngest(): Promise<Record<string, number>> {
+  console.log(`# ingest: ${SERIES} series, ${PER_REQUEST} samples/request, ${CONNECTIONS} connections, ${ROUNDS} measured rounds after ${WARM_ROUNDS} warm-up rounds`);
+  const w = makeWorkload(SERIES, PER_REQUEST);
+  const t0 = Date.now() - (WARM_ROUNDS + ROUNDS + 1) * STEP_MS;
+  let t = performance.now();
+  const warm = encodeRounds(w, 0, WARM_ROUNDS, STEP_MS, t0);
+  const measured = encodeRounds(w, WARM_ROUNDS, ROUNDS, STEP_MS, t0);
+  const bytes = measured.reduce((a, b) => a + b.length, 0) / measured.length;
+  console.log(`generated ${warm.length + measured.length} bodies (${(bytes / 1024).toFixed(1)} KiB compressed each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const nul = await startChild(['--import', 'tsx', new URL('./null-receiver.ts', import.meta.url).pathname]);
+  await sendAll(nul.url, warm.slice(0, 200), CONNECTIONS);
+  const nullRes = await sendAll(nul.url, measured, CONNECTIONS);
+  await stopChild(nul);
+  const nullRate = report('null receiver', nullRes, PER_REQUEST);
+
+  const augur = await startChild(['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'serve', '--web.listen-address=127.0.0.1:0', '--log.level=info', '--log.format=json'], process.env);
+  t = performance.now();
+  const warmRes = await sendAll(augur.url, warm, CONNECTIONS);
+  console.log(`augur warm-up  ${warm.length} requests in ${warmRes.seconds.toFixed(1)} s (creates ${SERIES} series), failures ${warmRes.failures}`);
+  const before = procStats(augur.proc.pid!);
+  const augurRes = await sendAll(augur.url, measured, CONNECTIONS);
+  const after = procStats(augur.proc.pid!);
+  const augurRate = report('augur', augurRes, PER_REQUEST);
+  const samples = augurRes.requests * PER_REQUEST;
+  const cpuUsPerSample = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / samples;
+  console.log(`augur CPU ${cpuUsPerSample.toFixed(2)} µs/sample (HTTP + snappy + decode + scoring, all threads), RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+  const ratio = augurRate / nullRate;
+  console.log(`ratio augur/null ${ratio.toFixed(3)}`);
+  const metrics = await (await fetch(augur.url + '/metrics')).text();
+  const scored = /^augur_samples_scored_total (\S+)/m.exec(metrics)?.[1];
+  const ooo = /^augur_samples_out_of_order_total (\S+)/m.exec(metrics)?.[1];
+  console.log(`augur counters: scored ${scored}, out of order ${ooo}`);
+  await stopChild(augur);
+  return { nullRate, augurRate, ratio, p99: percentile(augurRes.latenciesMs, 0.99), cpuUsPerSample };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchIngest();

@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+}
+
+/** Starts a node child and waits for the first `http://host:port` it prints. */
+export function startChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Child> {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (m) {
+        proc.stdout!.off('data', onData);
+        proc.stderr!.off('data', onData);
+        proc.stdout!.resume();
+        proc.stderr!.resume();
+        resolve({ proc, url: m[1]! });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`child exited with ${code} before listening: ${seen}`)));
+    setTimeout(() => reject(new Error(`child did not listen within 30 s: ${seen}`)), 30_000).unref();
+  });
+}
+
+export async function stopChild(c: Child): Promise<void> {
+  if (c.proc.exitCode !== null) return;
+  const done = new Promise((r) => c.proc.once('exit', r));
+  c.proc.kill('SIGTERM');
+  await done;
+}
+
+/** User+system CPU seconds and resident bytes of a process, from /proc. */
+export function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssPages = Number(fields[21]);
+  return { cpuSeconds: ticks / 100, rssBytes: rssPages * 4096 };
+}

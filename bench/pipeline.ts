@@ -1,0 +1,49 @@
+import { encodeRounds, makeWorkload } from './lib/workload.js';
+import { Receiver } from '../src/ingest/receiver.js';
+import { createPipeline } from '../src/augur.js';
+import { defaultConfig } from '../src/config/load.js';
+
+/**
+ * The request path without HTTP, stage by stage: snappy + protobuf decode, then registry and
+ * scoring, over the ingest workload. Single thread, so figures are per-core costs.
+ */
+const SERIES = Number(process.env.BENCH_SERIES ?? 100_000);
+const WARM = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+
+export async function benchPipeline(): Promise<Record<string, number>> {
+  const w = makeWorkload(SERIES, 2000);
+  const t0 = Date.now() - (WARM + ROUNDS + 1) * 15_000;
+  const warm = encodeRounds(w, 0, WARM, 15_000, t0);
+  const measured = encodeRounds(w, WARM, ROUNDS, 15_000, t0);
+  const config = defaultConfig();
+  const rx = new Receiver({ maxDecodedBytes: 32 << 20, maxSeriesPerRequest: 0, maxLabels: 256, maxNameLength: 1024, maxValueLength: 65536 });
+  const pipeline = createPipeline(config);
+  const ct = 'application/x-protobuf';
+  for (const b of warm) {
+    rx.decode(b, ct, 'snappy');
+    pipeline.ingest(rx.batch, Date.now());
+  }
+  let decodeMs = 0;
+  let scoreMs = 0;
+  let samples = 0;
+  for (const b of measured) {
+    const a = performance.now();
+    rx.decode(b, ct, 'snappy');
+    const m = performance.now();
+    pipeline.ingest(rx.batch, Date.now());
+    const e = performance.now();
+    decodeMs += m - a;
+    scoreMs += e - m;
+    samples += rx.batch.sampleCount;
+  }
+  const decodeUs = (decodeMs * 1000) / samples;
+  const scoreUs = (scoreMs * 1000) / samples;
+  console.log(`# request path without HTTP, ${SERIES} series, ${samples} samples`);
+  console.log(`decode (snappy + protobuf + labels + hash)  ${decodeUs.toFixed(3)} µs/sample`);
+  console.log(`registry + scoring                          ${scoreUs.toFixed(3)} µs/sample`);
+  console.log(`total                                       ${(decodeUs + scoreUs).toFixed(3)} µs/sample = ${(1 / (decodeUs + scoreUs)).toFixed(2)} M samples/s per core`);
+  return { decodeUs, scoreUs };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchPipeline();
