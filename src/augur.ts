@@ -5,31 +5,39 @@ import { durationMs } from './config/duration.js';
 import { parseSelector, matches, type Matcher } from './config/matchers.js';
 import { applyOverrides, type ScoringProfile } from './detect/profile.js';
 import { Scorer } from './detect/scorer.js';
+import { ForecastEngine } from './forecast/engine.js';
+import type { ForecastConfig } from './forecast/config.js';
+import { PeerEngine } from './cluster/engine.js';
 import { SelfMetrics } from './expose/self-metrics.js';
 import type { SeriesFamily, TextFamily } from './expose/derived.js';
-import { anomalyFamilies } from './families.js';
+import { anomalyFamilies, forecastFamilies, peerFamilies } from './families.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerWriteRoute } from './http/write-route.js';
+import { registerApiRoutes } from './http/api-routes.js';
 import { Receiver } from './ingest/receiver.js';
 import { Pipeline } from './pipeline.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 
 export interface Models {
   profiles: ScoringProfile[];
+  forecasts: ForecastConfig[];
   profileFor: (info: SeriesInfo) => number;
 }
 
 /** Resolves per-selector settings: profile 0 is the default, then one per selector in order. */
 export function resolveProfiles(config: AugurConfig): Models {
   const profiles: ScoringProfile[] = [config.scoring];
+  const forecasts: ForecastConfig[] = [config.forecast];
   const selectors: Matcher[][] = [];
   for (const s of config.selectors) {
-    const { match, ...overrides } = s;
+    const { match, forecast, ...overrides } = s;
     selectors.push(parseSelector(match));
     profiles.push(applyOverrides(config.scoring, overrides));
+    forecasts.push(forecast ?? config.forecast);
   }
   return {
     profiles,
+    forecasts,
     profileFor(info) {
       for (let i = 0; i < selectors.length; i++) if (matches(selectors[i]!, info.labels)) return i + 1;
       return 0;
@@ -38,11 +46,14 @@ export function resolveProfiles(config: AugurConfig): Models {
 }
 
 /** Builds the scoring pipeline that `serve` and `backtest` share. */
-export function createPipeline(config: AugurConfig): Pipeline {
+export function createPipeline(config: AugurConfig, opts: { peers: boolean } = { peers: true }): Pipeline {
   const models = resolveProfiles(config);
   const registry = new SeriesRegistry({ maxActive: config.series.max_active, stalenessMs: durationMs(config.series.staleness) });
   const scorer = new Scorer(models.profiles);
-  return new Pipeline(registry, scorer, models.profileFor);
+  const anyForecast = models.forecasts.some((f) => f.enabled);
+  const forecast = anyForecast ? new ForecastEngine(models.forecasts) : null;
+  const peers = opts.peers && config.cluster.enabled ? new PeerEngine(config.cluster) : null;
+  return new Pipeline(registry, scorer, forecast, peers, models.profileFor);
 }
 
 export class Augur {
@@ -58,6 +69,12 @@ export class Augur {
     this.pipeline = createPipeline(config);
     this.metrics = new SelfMetrics(this.pipeline, config.series.max_active);
     this.families = anomalyFamilies(this.pipeline.scorer);
+    if (this.pipeline.forecast !== null) this.families.push(...forecastFamilies(this.pipeline.forecast));
+    if (this.pipeline.peers !== null) {
+      const pf = peerFamilies(this.pipeline.peers);
+      this.families.push(...pf.series);
+      this.textFamilies.push(...pf.text);
+    }
     const receiver = new Receiver({
       maxDecodedBytes: config.web.max_decoded_bytes,
       maxSeriesPerRequest: config.limits.series_per_request,
@@ -93,6 +110,7 @@ export class Augur {
     app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
     registerWriteRoute(app, { receiver, pipeline: this.pipeline, metrics: this.metrics, log: this.log, overloaded: () => '' });
     registerMetricsRoute(app, { registry: this.pipeline.registry, metrics: this.metrics, families: () => this.families, textFamilies: () => this.textFamilies });
+    registerApiRoutes(app, this.pipeline);
     app.get('/-/healthy', (_req, reply) => reply.type('text/plain; charset=utf-8').send('Augur is Healthy.\n'));
     app.get('/-/ready', (_req, reply) => {
       if (this.ready) return reply.type('text/plain; charset=utf-8').send('Augur is Ready.\n');
@@ -101,7 +119,7 @@ export class Augur {
   }
 
   async listen(host: string, port: number): Promise<string> {
-    this.pipeline.scorer.start();
+    this.pipeline.start();
     const address = await this.app.listen({ host, port });
     const reg = this.pipeline.registry;
     this.sweepTimer = setInterval(() => reg.sweep(Date.now()), Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
@@ -115,7 +133,7 @@ export class Augur {
     this.ready = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.app.close();
-    await this.pipeline.scorer.stop();
+    await this.pipeline.stop();
     this.metrics.stop();
   }
 }

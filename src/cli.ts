@@ -6,6 +6,7 @@ import { parseArgs, UsageError } from './cli/flags.js';
 import { Augur } from './augur.js';
 import { backtestPath, type SeriesType } from './backtest/run.js';
 import { VERSION } from './version.js';
+import { generate } from './cli/generate.js';
 import { isAugurError } from './errors.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -21,6 +22,8 @@ commands:
   check-config FILE         validate a config file; exit 0 or print every problem
   backtest --input PATH --output PATH [--config.file FILE] [--type gauge|counter]
                             score CSV files (timestamp,value) causally, as serve would
+  generate rules|dashboards|prometheus-config [--config.file FILE] [--out DIR]
+      [--target HOST:PORT]... [--shards N]   (prometheus-config: one target per Augur shard)
   version                   print the version
 `;
 
@@ -85,14 +88,14 @@ function checkConfig(argv: string[]): number {
   return 0;
 }
 
-function backtest(argv: string[]): number {
+async function backtest(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, new Set(), new Set(['input', 'output', 'config.file', 'type']));
   const input = flags.get('input');
   const output = flags.get('output');
   if (!input || !output) throw new UsageError('backtest needs --input PATH and --output PATH');
   const type = (flags.get('type') ?? 'gauge') as SeriesType;
   if (type !== 'gauge' && type !== 'counter') throw new UsageError('--type must be gauge or counter');
-  const written = backtestPath(input, output, { config: loadConfig(flags.get('config.file')), type });
+  const written = await backtestPath(input, output, { config: loadConfig(flags.get('config.file')), type });
   console.error(`backtest: wrote ${written.length} file(s) to ${output}`);
   return 0;
 }
@@ -107,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'check-config':
         return checkConfig(rest);
       case 'backtest':
-        return backtest(rest);
+        return await backtest(rest);
+      case 'generate':
+        return generate(rest, loadConfig);
       case 'version':
       case '--version':
         console.log(`augur ${VERSION}`);

@@ -4,6 +4,8 @@ import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 import { growF64, type SeriesComponent } from './series/component.js';
 import { KIND_COUNTER } from './series/kind.js';
 import type { Scorer } from './detect/scorer.js';
+import type { ForecastEngine } from './forecast/engine.js';
+import type { PeerEngine } from './cluster/engine.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -21,6 +23,17 @@ export class PipelineStats {
 }
 
 /** Per-series memory of the previous raw counter value, to score counters on their rate. */
+/** The last value each series was scored on (the per-second rate for counters), for the API. */
+class LastValue implements SeriesComponent {
+  value = new Float64Array(0);
+  resize(capacity: number): void {
+    this.value = growF64(this.value, capacity);
+  }
+  reset(id: number): void {
+    this.value[id] = NaN;
+  }
+}
+
 class CounterState implements SeriesComponent {
   prevValue = new Float64Array(0);
   prevTimeMs = new Float64Array(0);
@@ -34,10 +47,6 @@ class CounterState implements SeriesComponent {
   }
 }
 
-export interface SampleSink extends SeriesComponent {
-  observe(id: number, tMs: number, x: number, anomalous: number): void;
-}
-
 /**
  * The scoring path shared by `serve` and `backtest`: series identity and kind, counter rates,
  * staleness markers and ordering, then every model, all on the request path and allocation-free
@@ -46,26 +55,47 @@ export interface SampleSink extends SeriesComponent {
 export class Pipeline {
   readonly stats = new PipelineStats();
   private readonly counters = new CounterState();
-  private readonly sinks: SampleSink[] = [];
+  private readonly last = new LastValue();
   private ids = new Int32Array(1024);
 
   constructor(
     readonly registry: SeriesRegistry,
     readonly scorer: Scorer,
+    readonly forecast: ForecastEngine | null,
+    readonly peers: PeerEngine | null,
     private readonly profileFor: (info: SeriesInfo) => number,
   ) {
     registry.addComponent(this.counters);
+    registry.addComponent(this.last);
     registry.addComponent(scorer);
+    if (forecast !== null) registry.addComponent(forecast);
+    if (peers !== null) registry.addComponent(peers);
     registry.onCreate((info) => {
       const p = this.profileFor(info);
+      const group = registry.group[info.id]!;
       scorer.setProfile(info.id, p);
-      scorer.setGroup(info.id, registry.group[info.id]!);
+      scorer.setGroup(info.id, group);
+      if (forecast !== null) {
+        forecast.setProfile(info.id, p);
+        forecast.setGroup(info.id, group);
+      }
+      if (peers !== null) peers.addSeries(info.id, info.name, info.labels);
     });
+    if (peers !== null) registry.onRemove((id) => peers.removeSeries(id));
   }
 
-  addSink(sink: SampleSink): void {
-    this.sinks.push(sink);
-    this.registry.addComponent(sink);
+  get lastValue(): Float64Array {
+    return this.last.value;
+  }
+
+  start(): void {
+    this.scorer.start();
+    this.forecast?.start();
+    this.peers?.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.scorer.stop(), this.forecast?.stop(), this.peers?.stop()]);
   }
 
   /**
@@ -147,18 +177,20 @@ export class Pipeline {
       x = (value >= prev ? value - prev : value) / dt;
     }
     const scorer = this.scorer;
+    this.last.value[id] = x;
     scorer.observe(id, tMs, x);
     reg.exposed[id] = 1;
     this.stats.samplesScored++;
-    const anomalous = scorer.anomaly[id]!;
-    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.observe(id, tMs, x, anomalous);
+    if (this.forecast !== null) this.forecast.observe(id, tMs, x);
+    if (this.peers !== null) this.peers.observe(id, tMs, x, scorer.anomaly[id] === 1 ? 1 : 0);
   }
 
   private resetModels(id: number): void {
     this.stats.kindChanges++;
     this.counters.reset(id);
     this.scorer.reset(id);
-    for (const s of this.sinks) s.reset(id);
+    this.forecast?.reset(id);
+    this.peers?.reset(id);
   }
 
   private createFromBatch(batch: Batch, s: number, nowMs: number): number {

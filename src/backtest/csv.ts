@@ -19,9 +19,17 @@ export function parseTimestamp(s: string): number {
   }
   const m = NAB_TIME.exec(t);
   if (m) {
-    return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0) + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+    const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0);
+    // Date.UTC rolls over (month 13, day 45, hour 99): such a cell is not a timestamp.
+    const d = new Date(ms);
+    if (d.getUTCMonth() !== +m[2]! - 1 || d.getUTCDate() !== +m[3]! || d.getUTCHours() !== +m[4]! || d.getUTCMinutes() !== +m[5]! || d.getUTCSeconds() !== (m[6] ? +m[6] : 0)) return NaN;
+    return ms + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) return Date.parse(t);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
+    // Date.parse takes 2024-02-30 for March 1st.
+    const day = new Date(Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10)));
+    return day.getUTCDate() === +t.slice(8, 10) ? Date.parse(t) : NaN;
+  }
   return NaN;
 }
 

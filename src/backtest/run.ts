@@ -26,30 +26,46 @@ function cell(v: number): string {
  * Runs one series through a fresh pipeline built exactly as `serve` builds it, in sample time,
  * one row at a time, and reads the outputs after each row: causal by construction.
  */
-export function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions): BacktestColumns {
-  const pipeline = createPipeline(opts.config);
+export async function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions): Promise<BacktestColumns> {
+  const pipeline = createPipeline(opts.config, { peers: false });
   const reg = pipeline.registry;
   const scorer = pipeline.scorer;
+  const forecast = pipeline.forecast;
   const metric = opts.type === 'counter' ? 'backtest_total' : 'backtest';
   const labels: [string, string][] = [['__name__', metric], ['series', name]];
   const type = opts.type === 'counter' ? MetricType.COUNTER : MetricType.GAUGE;
   const id = reg.create(1, 1, 1, labels, metric, type, 0);
   const header = ['timestamp', 'value', 'anomaly_score', 'anomaly', 'expected', 'expected_lower', 'expected_upper'];
+  const horizons = forecast?.horizonLabels ?? [];
+  for (const h of horizons) header.push(`forecast_${h}`, `forecast_${h}_lower`, `forecast_${h}_upper`);
   const rows: string[][] = new Array(csv.timeMs.length);
-  for (let r = 0; r < csv.timeMs.length; r++) {
-    const before = pipeline.stats.samplesScored;
-    pipeline.observe(id, csv.timeMs[r]!, csv.value[r]!, 0);
-    const row = [csv.timeText[r]!, csv.valueText[r]!];
-    if (pipeline.stats.samplesScored === before) row.push('', '', '', '', '');
-    else row.push(cell(scorer.score[id]!), cell(scorer.anomaly[id]!), cell(scorer.expected[id]!), cell(scorer.lower[id]!), cell(scorer.upper[id]!));
-    rows[r] = row;
+  pipeline.start();
+  try {
+    for (let r = 0; r < csv.timeMs.length; r++) {
+      const before = pipeline.stats.samplesScored;
+      pipeline.observe(id, csv.timeMs[r]!, csv.value[r]!, 0);
+      const row = [csv.timeText[r]!, csv.valueText[r]!];
+      if (pipeline.stats.samplesScored === before) {
+        for (let k = 0; k < 5 + 3 * horizons.length; k++) row.push('');
+      } else {
+        row.push(cell(scorer.score[id]!), cell(scorer.anomaly[id]!), cell(scorer.expected[id]!), cell(scorer.lower[id]!), cell(scorer.upper[id]!));
+        for (let h = 0; h < horizons.length; h++) row.push(cell(forecast!.forecast[h]![id]!), cell(forecast!.lower[h]![id]!), cell(forecast!.upper[h]![id]!));
+      }
+      rows[r] = row;
+      // Background models (the LSTM) train in sample time: a round every so many rows.
+      if (forecast !== null && r % BACKGROUND_EVERY === BACKGROUND_EVERY - 1) await forecast.flushBackground();
+    }
+  } finally {
+    await pipeline.stop();
   }
   return { header, rows };
 }
 
-export function backtestText(text: string, file: string, opts: BacktestOptions): string {
+const BACKGROUND_EVERY = 1000;
+
+export async function backtestText(text: string, file: string, opts: BacktestOptions): Promise<string> {
   const csv = parseSeriesCsv(text, file);
-  const { header, rows } = backtestSeries(csv, basename(file).replace(/\.csv$/i, ''), opts);
+  const { header, rows } = await backtestSeries(csv, basename(file).replace(/\.csv$/i, ''), opts);
   let out = header.join(',') + '\n';
   for (const r of rows) out += r.join(',') + '\n';
   return out;
@@ -66,18 +82,18 @@ function listCsv(dir: string): string[] {
 }
 
 /** A file to a file, or a folder mirrored recursively into a folder. Returns the files written. */
-export function backtestPath(input: string, output: string, opts: BacktestOptions): string[] {
+export async function backtestPath(input: string, output: string, opts: BacktestOptions): Promise<string[]> {
   const written: string[] = [];
   if (statSync(input).isDirectory()) {
     for (const f of listCsv(input)) {
       const dest = join(output, relative(input, f));
       mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, backtestText(readFileSync(f, 'utf8'), f, opts));
+      writeFileSync(dest, await backtestText(readFileSync(f, 'utf8'), f, opts));
       written.push(dest);
     }
   } else {
     mkdirSync(dirname(output), { recursive: true });
-    writeFileSync(output, backtestText(readFileSync(input, 'utf8'), input, opts));
+    writeFileSync(output, await backtestText(readFileSync(input, 'utf8'), input, opts));
     written.push(output);
   }
   return written;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { AugurError } from '../errors.js';
 import { configSchema, type AugurConfig } from './schema.js';
+import { resolveGenerateOptions, type DeepPartial, type GenerateOptions } from '../generate/options.js';
 
 export interface ConfigProblem {
   path: string;
@@ -39,7 +40,15 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
   }
   const raw = doc.toJS() ?? {};
   const res = configSchema.safeParse(raw);
-  if (res.success) return res.data;
+  if (res.success) {
+    try {
+      resolveGenerateOptions(res.data.generate as DeepPartial<GenerateOptions>);
+    } catch (e) {
+      const lines = (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+      throw new ConfigError(file, lines.map((l) => ({ path: 'generate.' + l.split(':')[0], line: lineOf(doc, lc, ['generate']), message: l.slice(l.indexOf(':') + 1).trim() })));
+    }
+    return res.data;
+  }
   throw new ConfigError(
     file,
     res.error.issues.map((issue) => {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { durationMs, isDuration } from './duration.js';
 import { parseSelector, SelectorError } from './matchers.js';
 import { profileOverridesSchema, profileSchema } from '../detect/profile.js';
+import { forecastSchema } from '../forecast/config.js';
+import { clusterSchema } from '../cluster/config.js';
 
 const duration = (min: number) =>
   z
@@ -43,14 +45,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   scoring: profileSchema.prefault({}),
+  forecast: forecastSchema.prefault({}),
+  cluster: clusterSchema.prefault({}),
   selectors: z
     .array(
       z.strictObject({
         match: selector,
         ...profileOverridesSchema.shape,
+        forecast: forecastSchema.optional(),
       }),
     )
     .default([]),
+  /** Options of `augur generate` (see src/generate/options.ts), validated when loading. */
+  generate: z.record(z.string(), z.unknown()).default({}),
 });
 
 export type AugurConfig = z.output<typeof configSchema>;

@@ -1,16 +1,21 @@
 import type { SeriesRegistry } from '../series/registry.js';
 import { escapeHelp, formatValue } from './format.js';
 
-/** One derived family with one series per scored series, read from a typed array by id. */
-export interface SeriesFamily {
-  readonly name: string;
-  readonly help: string;
+/** One member of a family: extra labels and the typed array it reads by series id. */
+export interface FamilyVariant {
   /** Extra label text appended inside the braces, e.g. `,horizon="1h"` (leading comma). */
   readonly extraLabels: string;
   /** Fetched once per render chunk: arrays are reallocated when the registry grows. */
   values(): ArrayLike<number>;
-  /** Lines whose value is NaN are left out (no band before warm-up, for example). */
-  readonly skipNaN: boolean;
+}
+
+/** One derived family with one series per scored series (and variant). */
+export interface SeriesFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly variants: readonly FamilyVariant[];
+  /** Lines whose value is NaN (no band before warm-up) or negative (no cluster) are left out. */
+  readonly skip: 'nan' | 'negative' | 'none';
 }
 
 /** Families that are not per series (group ratios, cluster sizes): rendered whole. */
@@ -20,6 +25,11 @@ export interface TextFamily {
 }
 
 const TIME_SLICE_MS = 8;
+/**
+ * Chunks stay small: a multi-megabyte string built by concatenation is flattened and encoded in one
+ * go when written to the socket, which held the event loop for hundreds of milliseconds.
+ */
+const CHUNK_CHARS = 256 * 1024;
 
 /**
  * Renders the derived families in slices of at most a few milliseconds, so `/metrics` for a
@@ -32,37 +42,43 @@ export async function* renderDerived(
   openMetrics: boolean,
 ): AsyncGenerator<string> {
   for (const f of families) {
+    if (f.variants.length === 0) continue;
     yield `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} gauge\n`;
-    const prefix = f.name + '{';
-    const suffix = f.extraLabels + '} ';
-    let id = 0;
-    while (id < registry.highWater) {
-      const started = performance.now();
-      let chunk = '';
-      const alive = registry.exposed;
-      const text = registry.labelText;
-      const values = f.values();
-      const skip = f.skipNaN;
-      const hw = registry.highWater;
-      for (let n = 0; id < hw; id++) {
-        if (alive[id] !== 1) continue;
-        const v = values[id]!;
-        if (skip && v !== v) continue;
-        chunk += prefix + text[id] + suffix + formatValue(v) + '\n';
-        if (++n === 512) {
-          n = 0;
-          if (performance.now() - started > TIME_SLICE_MS) {
-            id++;
-            break;
-          }
-        }
-      }
-      if (chunk !== '') yield chunk;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    for (const variant of f.variants) yield* renderVariant(registry, f, variant);
   }
   for (const t of textFamilies) {
     const s = t.render(openMetrics);
     if (s !== '') yield s;
+  }
+}
+
+async function* renderVariant(registry: SeriesRegistry, f: SeriesFamily, variant: FamilyVariant): AsyncGenerator<string> {
+  const prefix = f.name + '{';
+  const suffix = variant.extraLabels + '} ';
+  const skipNaN = f.skip === 'nan';
+  const skipNegative = f.skip === 'negative';
+  let id = 0;
+  while (id < registry.highWater) {
+    const started = performance.now();
+    let chunk = '';
+    const alive = registry.exposed;
+    const text = registry.labelText;
+    const values = variant.values();
+    const hw = registry.highWater;
+    for (let n = 0; id < hw; id++) {
+      if (alive[id] !== 1) continue;
+      const v = values[id]!;
+      if ((skipNaN && v !== v) || (skipNegative && v < 0)) continue;
+      chunk += prefix + text[id] + suffix + formatValue(v) + '\n';
+      if (++n === 64) {
+        n = 0;
+        if (chunk.length > CHUNK_CHARS || performance.now() - started > TIME_SLICE_MS) {
+          id++;
+          break;
+        }
+      }
+    }
+    if (chunk !== '') yield chunk;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

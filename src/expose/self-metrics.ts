@@ -36,6 +36,9 @@ export class SelfMetrics {
   constructor(pipeline: Pipeline, maxActive: number) {
     const r = this.register;
     client.collectDefaultMetrics({ register: r });
+    // prom-client's gauges named `*_total` fail `promtool check metrics`; their labelled twins
+    // (`nodejs_active_handles{type}` and so on) carry the same counts.
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(n);
     this.loopDelay.enable();
     this.httpRequests = new client.Counter({ name: 'augur_http_requests_total', help: 'HTTP requests by handler and status code.', labelNames: ['handler', 'code'], registers: [r] });
     this.writeRejected = new client.Counter({ name: 'augur_write_requests_rejected_total', help: 'Remote-write requests rejected, by reason.', labelNames: ['reason'], registers: [r] });
@@ -71,7 +74,91 @@ export class SelfMetrics {
         loop.reset();
       },
     });
+    this.modelMetrics(pipeline);
     new client.Gauge({ name: 'augur_build_info', help: 'Augur version.', labelNames: ['version', 'node_version'], registers: [r] }).set({ version: VERSION, node_version: process.version }, 1);
+  }
+
+  /**
+   * Background model health, labelled by model: isolation forests (detection), the LSTM
+   * (forecasting) and clustering. Every known model is present from startup, at zero runs; the
+   * last-training timestamp starts at process start so "not training" means "not since start".
+   */
+  private modelMetrics(pipeline: Pipeline): void {
+    const r = this.register;
+    const started = Date.now() / 1000;
+    const models: { name: string; runs: () => number; errors: () => number }[] = [
+      { name: 'isolation_forest', runs: () => pipeline.scorer.trainingRuns, errors: () => pipeline.scorer.trainingErrors },
+    ];
+    const f = pipeline.forecast;
+    if (f !== null) models.push({ name: 'lstm', runs: () => f.trainingRuns, errors: () => f.trainingErrors });
+    const peers = pipeline.peers;
+    if (peers !== null) models.push({ name: 'clustering', runs: () => peers.reclusterRuns, errors: () => 0 });
+    const lastRuns = new Map<string, number>();
+    const lastErrors = new Map<string, number>();
+    const lastAt = new Map<string, number>(models.map((m) => [m.name, started]));
+    const refresh = (): void => {
+      for (const m of models) {
+        const runs = m.runs();
+        if (runs > (lastRuns.get(m.name) ?? 0)) lastAt.set(m.name, Date.now() / 1000);
+      }
+    };
+    new client.Counter({
+      name: 'augur_model_training_runs_total',
+      help: 'Background model training rounds completed, by model.',
+      labelNames: ['model'],
+      registers: [r],
+      collect() {
+        refresh();
+        for (const m of models) {
+          const v = m.runs();
+          const d = v - (lastRuns.get(m.name) ?? 0);
+          this.inc({ model: m.name }, d > 0 ? d : 0);
+          lastRuns.set(m.name, v);
+        }
+      },
+    });
+    new client.Counter({
+      name: 'augur_model_training_errors_total',
+      help: 'Background model training rounds that failed, by model.',
+      labelNames: ['model'],
+      registers: [r],
+      collect() {
+        for (const m of models) {
+          const v = m.errors();
+          const d = v - (lastErrors.get(m.name) ?? 0);
+          this.inc({ model: m.name }, d > 0 ? d : 0);
+          lastErrors.set(m.name, v);
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'augur_model_last_training_timestamp_seconds',
+      help: 'Unix time of the last completed training round, by model (process start before the first).',
+      labelNames: ['model'],
+      registers: [r],
+      collect() {
+        refresh();
+        for (const m of models) this.set({ model: m.name }, lastAt.get(m.name)!);
+      },
+    });
+    if (f !== null) {
+      new client.Gauge({
+        name: 'augur_forecast_model_series',
+        help: 'Series whose forecast at a horizon currently comes from each model (the automatic choice).',
+        labelNames: ['horizon', 'model'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [horizon, usage] of Object.entries(f.modelUsageByHorizon())) {
+            for (const [model, n] of Object.entries(usage)) this.set({ horizon, model }, n);
+          }
+        },
+      });
+    }
+    if (peers !== null) {
+      mirroredCounter(r, 'augur_cluster_changes_total', 'Series that changed cluster between reclustering rounds.', () => peers.clusterChanges);
+      new client.Gauge({ name: 'augur_recluster_duration_seconds', help: 'Worker CPU time of the last reclustering round.', registers: [r], collect() { this.set(peers.lastReclusterSeconds); } });
+    }
   }
 
   stop(): void {

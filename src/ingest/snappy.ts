@@ -6,8 +6,11 @@ import { AugurError } from '../errors.js';
  * length nor that the stream fills it, so the request path decodes with this stricter version.
  * The declared length is read and checked against the limit before any allocation.
  */
+const SLACK = 8;
+
 export class SnappyDecoder {
   private out: Uint8Array = new Uint8Array(64 * 1024);
+  private outView = new DataView(this.out.buffer);
 
   /** Returns a view into the decoder's buffer, valid until the next call. */
   decode(src: Uint8Array, maxDecoded: number): Uint8Array {
@@ -31,8 +34,14 @@ export class SnappyDecoder {
     if (length > (n - pos) * 22 + 64) {
       throw new AugurError('SNAPPY_CORRUPT', `snappy: declared length ${length} is impossible for ${n} compressed bytes`);
     }
-    if (this.out.length < length) this.out = new Uint8Array(Math.max(length, this.out.length * 2));
+    // Slack past the declared length lets copies move four bytes at a time and overshoot.
+    if (this.out.length < length + SLACK) {
+      this.out = new Uint8Array(Math.max(length + SLACK, this.out.length * 2));
+      this.outView = new DataView(this.out.buffer);
+    }
     const out = this.out;
+    const ov = this.outView;
+    const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     let o = 0;
     while (pos < n) {
       const tag = src[pos++]!;
@@ -49,7 +58,9 @@ export class SnappyDecoder {
         len += 1;
         if (pos + len > n) throw new AugurError('SNAPPY_CORRUPT', 'snappy: literal runs past the end of input');
         if (o + len > length) throw new AugurError('SNAPPY_CORRUPT', 'snappy: output exceeds the declared length');
-        if (len < 64) {
+        if (len <= 64 && pos + len + 4 <= n) {
+          for (let i = 0; i < len; i += 4) ov.setUint32(o + i, sv.getUint32(pos + i, true), true);
+        } else if (len < 64) {
           for (let i = 0; i < len; i++) out[o + i] = src[pos + i]!;
         } else {
           out.set(src.subarray(pos, pos + len), o);
@@ -77,16 +88,27 @@ export class SnappyDecoder {
       }
       if (offset === 0 || offset > o) throw new AugurError('SNAPPY_CORRUPT', 'snappy: copy offset points before the start of output');
       if (o + len > length) throw new AugurError('SNAPPY_CORRUPT', 'snappy: output exceeds the declared length');
-      // Copies are at most 64 bytes: a plain loop beats copyWithin's call overhead.
+      // Copies are at most 64 bytes: a plain loop beats copyWithin's call overhead. With an
+      // offset of four or more, every word read was written before it is read.
       let from = o - offset;
       const stop = o + len;
-      while (o < stop) out[o++] = out[from++]!;
+      if (offset >= 4) {
+        while (o < stop) {
+          ov.setUint32(o, ov.getUint32(from, true), true);
+          o += 4;
+          from += 4;
+        }
+        o = stop;
+      } else {
+        while (o < stop) out[o++] = out[from++]!;
+      }
     }
     if (o !== length) throw new AugurError('SNAPPY_CORRUPT', `snappy: stream decoded to ${o} bytes, header declared ${length}`);
     if (this.out.length > 8 * 1024 * 1024 && length < this.out.length / 4) {
       // Keep a one-off huge request from pinning its buffer forever.
       const view = out.slice(0, length);
       this.out = new Uint8Array(64 * 1024);
+      this.outView = new DataView(this.out.buffer);
       return view;
     }
     return out.subarray(0, length);

@@ -68,6 +68,7 @@ export class SeriesRegistry {
   private readonly table: IdentityTable;
   private readonly lru: LRUCache<number, number>;
   private freeIds: number[] = [];
+  private readonly lruGranularityMs: number;
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
@@ -75,6 +76,7 @@ export class SeriesRegistry {
   constructor(readonly options: RegistryOptions) {
     this.table = new IdentityTable(() => this.hashLo, () => this.hashHi, () => this.keyLen);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, options.maxActive) });
+    this.lruGranularityMs = Math.min(5000, options.stalenessMs / 60);
     this.resize(1024);
   }
 
@@ -99,8 +101,13 @@ export class SeriesRegistry {
     return this.table.find(lo, hi, keyLen);
   }
 
-  /** Marks a series as recently used; the least recently used one is evicted at the limit. */
+  /**
+   * Marks a series as recently used; the least recently used one is evicted at the limit. Recency
+   * is kept to a granularity of a sixtieth of the staleness period (5 s by default), which spares
+   * the LRU list an update for every sample of a busy series.
+   */
   touch(id: number, nowMs: number): void {
+    if (nowMs - this.lastSeenMs[id]! < this.lruGranularityMs) return;
     this.lastSeenMs[id] = nowMs;
     this.lru.get(id);
   }

@@ -1,0 +1,86 @@
+import type { AugurConfig } from '../config/schema.js';
+import {
+  dashboardFiles,
+  generateDashboards,
+  generatePrometheusConfig,
+  generateRules,
+  resolveGenerateOptions,
+  ruleFiles,
+  writeFiles,
+  type DeepPartial,
+  type GenerateOptions,
+} from '../generate/index.js';
+import { parseArgs, UsageError } from './flags.js';
+
+/** The generator options a config implies: its `generate:` section, horizons from `forecast:`. */
+export function generateOptionsFor(config: AugurConfig): GenerateOptions {
+  const partial = structuredClone(config.generate) as DeepPartial<GenerateOptions>;
+  const horizons = configuredHorizons(config);
+  if (horizons.length > 0 && partial.forecast?.horizons === undefined) {
+    partial.forecast = { ...(partial.forecast ?? {}), horizons };
+  }
+  return resolveGenerateOptions(partial);
+}
+
+function configuredHorizons(config: AugurConfig): string[] {
+  const out: string[] = [];
+  const add = (hs: readonly string[] | undefined): void => {
+    for (const h of hs ?? []) if (!out.includes(h)) out.push(h);
+  };
+  add(config.forecast?.horizons);
+  for (const s of config.selectors) add(s.forecast?.horizons);
+  return out;
+}
+
+/** `augur generate rules|dashboards|prometheus-config [--out DIR] [--target H:P]... [--shards N]`. */
+export function generate(argv: string[], loadConfig: (file: string | undefined) => AugurConfig): number {
+  const targets: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--target') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError('--target needs host:port');
+      targets.push(v);
+    } else if (a.startsWith('--target=')) targets.push(a.slice('--target='.length));
+    else rest.push(a);
+  }
+  const { positional, flags } = parseArgs(rest, new Set(), new Set(['config.file', 'out', 'shards']));
+  const what = positional[0];
+  const o = generateOptionsFor(loadConfig(flags.get('config.file')));
+  const out = flags.get('out');
+  switch (what) {
+    case 'rules':
+      if (out) report(writeFiles(out, ruleFiles(o)));
+      else process.stdout.write(generateRules(o));
+      return 0;
+    case 'dashboards':
+      if (out) report(writeFiles(out, dashboardFiles(o)));
+      else process.stdout.write(JSON.stringify(generateDashboards(o), null, 2) + '\n');
+      return 0;
+    case 'prometheus-config': {
+      if (targets.length === 0) targets.push('localhost:9201');
+      const shardsFlag = flags.get('shards');
+      const shards = shardsFlag === undefined ? undefined : Number(shardsFlag);
+      if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) throw new UsageError('--shards must be a positive integer');
+      if (shards !== undefined && shards > 1 && targets.length === 1) {
+        throw new UsageError(`--shards ${shards} needs ${shards} --target flags, one per Augur instance`);
+      }
+      let text: string;
+      try {
+        text = generatePrometheusConfig({ ...o, targets, shards });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (out) report(writeFiles(out, { 'prometheus.yml': text }));
+      else process.stdout.write(text);
+      return 0;
+    }
+    default:
+      throw new UsageError(`generate needs one of rules, dashboards, prometheus-config (got ${JSON.stringify(what ?? '')})`);
+  }
+}
+
+function report(paths: string[]): void {
+  for (const p of paths) process.stderr.write(`wrote ${p}\n`);
+}

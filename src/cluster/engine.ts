@@ -1,0 +1,571 @@
+import type { Worker } from 'node:worker_threads';
+import { durationMs } from '../config/duration.js';
+import type { SeriesComponent } from '../series/component.js';
+import { growF32, growF64, growI32, growU32, growU8 } from '../series/component.js';
+import { startWorker } from '../workers.js';
+import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
+import { SCALARS } from './features.js';
+import { medianInPlace } from './robust.js';
+import { clusterRound, transferables, type GroupResult, type RoundInput, type RoundOutput, type RoundState } from './round.js';
+
+/** Buckets per window: each series keeps R bucket means of its recent window (R * 4 bytes). */
+export const R = 32;
+/** Smoothing of the instant MAD score, per group round: 1 - 0.7^7 > 0.9. */
+const ALPHA = 0.3;
+const MIN_PEERS = 3;
+
+export type Labels = ReadonlyMap<string, string> | readonly (readonly [string, string])[];
+export type GroupFilter = (metric: string, labels: [string, string][]) => boolean;
+
+export interface GroupSummary {
+  metric: string;
+  /** The group_by labels that are set, e.g. [['job', 'api']]. */
+  labels: [string, string][];
+  anomalyRatio: number;
+  clusters: { id: number; size: number }[];
+}
+
+export interface ClusterReport {
+  groups: {
+    metric: string;
+    labels: Record<string, string>;
+    size: number;
+    anomalyRatio: number;
+    median: number | null;
+    /** Unix seconds of the round that produced these clusters, null before the first. */
+    reclusteredAt: number | null;
+    silhouette: number;
+    eps: number;
+    clusters: {
+      id: number;
+      size: number;
+      centroid: { level: number; spread: number; trend: number; seasonality: number; shape: number[] };
+      members: unknown[];
+    }[];
+    outliers: { series: unknown; peerOutlierScore: number; madScore: number; densityScore: number; cluster: number }[];
+  }[];
+}
+
+interface GroupInfo {
+  uid: number;
+  key: string;
+  metric: string;
+  labels: [string, string][];
+  nextId: number;
+  result: GroupResult | null;
+  reclusteredAt: number | null;
+}
+
+/**
+ * Peer groups, behaviour clusters and peer outliers. `observe` is the per-sample hot path (O(1)
+ * amortised, allocation-free); clustering runs in a worker thread every `recluster_interval`.
+ * The public arrays are replaced when `resize` grows them: read them from the engine each time.
+ */
+export class PeerEngine implements SeriesComponent {
+  readonly config: ClusterConfig;
+  clusterId = new Int32Array(new SharedArrayBuffer(0));
+  peerOutlierScore = new Float64Array(0);
+  reclusterRuns = 0;
+  clusterChanges = 0;
+  lastReclusterSeconds = 0;
+  lastReclusterTimestamp = 0;
+  /** Event-loop time of the last round: copying windows out and applying results. */
+  lastReclusterMainSeconds = 0;
+  lastError: string | null = null;
+
+  private readonly bucketMs: number;
+  private readonly intervalMs: number;
+  private readonly fullIntervalMs: number;
+  private readonly groupBy: string[];
+  private readonly tolerance: number;
+
+  private capacity = 0;
+  // ring, lastBucket and clusterId live in shared memory: the worker reads them in place, so a
+  // round costs the event loop no copy of the windows. Torn reads cannot happen (aligned
+  // elements) and a window read while a bucket updates is as good as one read a moment earlier.
+  private ring = new Float32Array(new SharedArrayBuffer(0));
+  private bucketSum = new Float64Array(0);
+  private bucketCount = new Float32Array(0);
+  private lastBucket = new Float64Array(new SharedArrayBuffer(0));
+  private lastValue = new Float64Array(0);
+  private madScore = new Float32Array(0);
+  private densityScore = new Float32Array(0);
+  private flag = new Uint8Array(0);
+  private groupOf = new Int32Array(0);
+  private posInGroup = new Int32Array(0);
+  private gen = new Uint32Array(0);
+
+  private gSize = new Int32Array(0);
+  private gPending = new Int32Array(0);
+  private gAnomalous = new Int32Array(0);
+  private gMedian = new Float64Array(0);
+  private gMembers: Int32Array[] = [];
+  private gInfo: (GroupInfo | undefined)[] = [];
+  private freeGroups: number[] = [];
+  private byKey = new Map<string, number>();
+  private nextUid = 1;
+  private scratch = new Float64Array(16);
+
+  private worker: Worker | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private round = 0;
+  private state: RoundState = new Map();
+  private pendingReply: ((msg: { ok: boolean; out?: RoundOutput; error?: string }) => void) | undefined;
+
+  constructor(options: ClusterConfigInput | ClusterConfig = {}) {
+    this.config = clusterSchema.parse(options);
+    this.bucketMs = durationMs(this.config.window) / R;
+    this.intervalMs = durationMs(this.config.recluster_interval);
+    this.fullIntervalMs = durationMs(this.config.full_recluster_interval);
+    this.groupBy = this.config.group_by;
+    this.tolerance = this.config.tolerance;
+  }
+
+  /** Bytes of per-series state (the typed arrays above, group member lists included). */
+  static bytesPerSeries(): number {
+    return R * 4 + 8 + 4 + 8 + 8 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 8 + 4;
+  }
+
+  resize(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    this.ring = growShared(this.ring, capacity * R, NaN);
+    this.bucketSum = growF64(this.bucketSum, capacity);
+    this.bucketCount = growF32(this.bucketCount, capacity);
+    this.lastBucket = growShared(this.lastBucket, capacity, -Infinity);
+    this.lastValue = growF64(this.lastValue, capacity, NaN);
+    this.madScore = growF32(this.madScore, capacity);
+    this.densityScore = growF32(this.densityScore, capacity);
+    this.flag = growU8(this.flag, capacity);
+    this.groupOf = growI32(this.groupOf, capacity, -1);
+    this.posInGroup = growI32(this.posInGroup, capacity, -1);
+    this.gen = growU32(this.gen, capacity);
+    this.clusterId = growShared(this.clusterId, capacity, -1);
+    this.peerOutlierScore = growF64(this.peerOutlierScore, capacity);
+    this.capacity = capacity;
+  }
+
+  reset(id: number): void {
+    if (id >= this.capacity) this.resize(Math.max(id + 1, this.capacity * 2));
+    if (this.groupOf[id]! >= 0) this.removeSeries(id);
+    this.ring.fill(NaN, id * R, id * R + R);
+    this.bucketSum[id] = 0;
+    this.bucketCount[id] = 0;
+    this.lastBucket[id] = -Infinity;
+    this.lastValue[id] = NaN;
+    this.madScore[id] = 0;
+    this.densityScore[id] = 0;
+    this.flag[id] = 0;
+    this.clusterId[id] = -1;
+    this.peerOutlierScore[id] = 0;
+    this.gen[id] = (this.gen[id]! + 1) >>> 0;
+  }
+
+  addSeries(id: number, metricName: string, labels: Labels): void {
+    this.reset(id);
+    const values: string[] = [];
+    const pairs: [string, string][] = [];
+    for (const name of this.groupBy) {
+      const v = labelValue(labels, name);
+      values.push(v);
+      if (v !== '') pairs.push([name, v]);
+    }
+    const key = metricName + '\u0000' + values.join('\u0000');
+    let g = this.byKey.get(key);
+    if (g === undefined) g = this.newGroup(key, metricName, pairs);
+    let members = this.gMembers[g]!;
+    const size = this.gSize[g]!;
+    if (size === members.length) {
+      const bigger = new Int32Array(Math.max(4, size * 2));
+      bigger.set(members);
+      this.gMembers[g] = members = bigger;
+    }
+    members[size] = id;
+    this.posInGroup[id] = size;
+    this.groupOf[id] = g;
+    this.gSize[g] = size + 1;
+    if (this.scratch.length < size + 1) this.scratch = new Float64Array((size + 1) * 2);
+  }
+
+  removeSeries(id: number): void {
+    const g = this.groupOf[id]!;
+    if (g < 0) return;
+    const members = this.gMembers[g]!;
+    const last = this.gSize[g]! - 1;
+    const pos = this.posInGroup[id]!;
+    const moved = members[last]!;
+    members[pos] = moved;
+    this.posInGroup[moved] = pos;
+    this.gSize[g] = last;
+    if (this.flag[id]) this.gAnomalous[g]!--;
+    this.flag[id] = 0;
+    this.groupOf[id] = -1;
+    this.posInGroup[id] = -1;
+    this.clusterId[id] = -1;
+    this.peerOutlierScore[id] = 0;
+    this.gen[id] = (this.gen[id]! + 1) >>> 0;
+    if (last === 0) this.dropGroup(g);
+  }
+
+  /** Per sample, in time order per series, x finite. */
+  observe(id: number, tMs: number, x: number, anomalous: 0 | 1): void {
+    const g = this.groupOf[id]!;
+    if (g < 0) return;
+    const b = Math.floor(tMs / this.bucketMs);
+    const lb = this.lastBucket[id]!;
+    if (b > lb) {
+      if (b - lb > 1) this.fillGap(id, lb, b);
+      this.lastBucket[id] = b;
+      this.bucketSum[id] = x;
+      this.bucketCount[id] = 1;
+      this.ring[id * R + (b % R)] = x;
+    } else {
+      const s = (this.bucketSum[id]! += x);
+      const c = ++this.bucketCount[id]!;
+      this.ring[id * R + (lb % R)] = s / c;
+    }
+    this.lastValue[id] = x;
+    if (anomalous !== this.flag[id]) {
+      this.flag[id] = anomalous;
+      this.gAnomalous[g]! += anomalous ? 1 : -1;
+    }
+    if (++this.gPending[g]! >= this.gSize[g]!) this.rescoreGroup(g);
+  }
+
+  private fillGap(id: number, lb: number, b: number): void {
+    const n = Math.min(b - lb - 1, R);
+    for (let i = 1; i <= n; i++) this.ring[id * R + ((b - i) % R)] = NaN;
+  }
+
+  /**
+   * Instant peer outliers, once per round of the group's samples: robust z of each member's
+   * latest value against the group median and MAD, mapped to 0..1 (z = tolerance gives 0.5) and
+   * smoothed so a single odd sample does not flag a series.
+   */
+  private rescoreGroup(g: number): void {
+    this.gPending[g] = 0;
+    const members = this.gMembers[g]!;
+    const size = this.gSize[g]!;
+    const a = this.scratch;
+    let m = 0;
+    for (let i = 0; i < size; i++) {
+      const v = this.lastValue[members[i]!]!;
+      if (v === v) a[m++] = v;
+    }
+    if (m < MIN_PEERS) return;
+    const med = medianInPlace(a, m);
+    let meanAD = 0;
+    for (let i = 0; i < m; i++) {
+      const dev = Math.abs(a[i]! - med);
+      a[i] = dev;
+      meanAD += dev;
+    }
+    let scale = 1.4826 * medianInPlace(a, m);
+    if (!(scale > 0)) scale = 1.2533 * (meanAD / m);
+    scale = Math.max(scale, 1e-9 * Math.max(1, Math.abs(med)));
+    this.gMedian[g] = med;
+    const invTol = 1 / (scale * this.tolerance);
+    for (let i = 0; i < size; i++) {
+      const id = members[i]!;
+      const v = this.lastValue[id]!;
+      if (v !== v) continue;
+      const r = (v - med) * invTol;
+      const q = r * r * r * r;
+      const e = this.madScore[id]! + ALPHA * (q / (1 + q) - this.madScore[id]!);
+      this.madScore[id] = e;
+      const dens = this.densityScore[id]!;
+      this.peerOutlierScore[id] = e > dens ? e : dens;
+    }
+  }
+
+  private newGroup(key: string, metric: string, labels: [string, string][]): number {
+    let g = this.freeGroups.pop();
+    if (g === undefined) {
+      g = this.gInfo.length;
+      const cap = Math.max(16, g + 1);
+      if (this.gSize.length < g + 1) {
+        this.gSize = growI32(this.gSize, cap * 2);
+        this.gPending = growI32(this.gPending, cap * 2);
+        this.gAnomalous = growI32(this.gAnomalous, cap * 2);
+        this.gMedian = growF64(this.gMedian, cap * 2);
+      }
+      this.gInfo.push(undefined);
+      this.gMembers.push(new Int32Array(4));
+    }
+    this.gInfo[g] = { uid: this.nextUid++, key, metric, labels, nextId: 0, result: null, reclusteredAt: null };
+    this.gMembers[g] = new Int32Array(4);
+    this.gSize[g] = 0;
+    this.gPending[g] = 0;
+    this.gAnomalous[g] = 0;
+    this.gMedian[g] = NaN;
+    this.byKey.set(key, g);
+    return g;
+  }
+
+  private dropGroup(g: number): void {
+    this.byKey.delete(this.gInfo[g]!.key);
+    this.gInfo[g] = undefined;
+    this.gMembers[g] = new Int32Array(0);
+    this.freeGroups.push(g);
+  }
+
+  /** For augur_group_anomaly_ratio{metric,job} and augur_cluster_size{metric,job,cluster}. */
+  *groups(): Iterable<GroupSummary> {
+    for (let g = 0; g < this.gInfo.length; g++) {
+      const info = this.gInfo[g];
+      if (!info) continue;
+      const size = this.gSize[g]!;
+      const r = info.result;
+      const clusters: { id: number; size: number }[] = [];
+      if (r) for (let c = 0; c < r.k; c++) clusters.push({ id: r.ids[c]!, size: r.sizes[c]! });
+      yield { metric: info.metric, labels: info.labels, anomalyRatio: size > 0 ? this.gAnomalous[g]! / size : 0, clusters };
+    }
+  }
+
+  /**
+   * GET /api/v1/clusters: the groups that `filter` accepts, with their clusters (centroid in the
+   * series' own units, members) and outliers (peer outlier score >= 0.5). `member` turns a series
+   * id into what the response shows for it (the lead's registry knows the labels).
+   */
+  describe(filter: GroupFilter = () => true, member: (id: number) => unknown = (id) => id): ClusterReport {
+    const out: ClusterReport = { groups: [] };
+    for (let g = 0; g < this.gInfo.length; g++) {
+      const info = this.gInfo[g];
+      if (!info || !filter(info.metric, info.labels)) continue;
+      const size = this.gSize[g]!;
+      const members = this.gMembers[g]!.subarray(0, size);
+      const r = info.result;
+      const clusters: ClusterReport['groups'][number]['clusters'] = [];
+      const byId = new Map<number, unknown[]>();
+      if (r) {
+        const w = R + SCALARS;
+        for (let c = 0; c < r.k; c++) {
+          const row = r.centroids.subarray(c * w, c * w + w);
+          const list: unknown[] = [];
+          byId.set(r.ids[c]!, list);
+          clusters.push({
+            id: r.ids[c]!,
+            size: r.sizes[c]!,
+            centroid: {
+              level: row[R]!,
+              spread: row[R + 1]!,
+              trend: row[R + 2]!,
+              seasonality: row[R + 3]!,
+              shape: Array.from(row.subarray(0, R)),
+            },
+            members: list,
+          });
+        }
+      }
+      const outliers: ClusterReport['groups'][number]['outliers'] = [];
+      for (const id of members) {
+        byId.get(this.clusterId[id]!)?.push(member(id));
+        const score = this.peerOutlierScore[id]!;
+        if (score >= 0.5) {
+          outliers.push({
+            series: member(id),
+            peerOutlierScore: score,
+            madScore: this.madScore[id]!,
+            densityScore: this.densityScore[id]!,
+            cluster: this.clusterId[id]!,
+          });
+        }
+      }
+      outliers.sort((a, b) => b.peerOutlierScore - a.peerOutlierScore);
+      const med = this.gMedian[g]!;
+      out.groups.push({
+        metric: info.metric,
+        labels: Object.fromEntries(info.labels),
+        size,
+        anomalyRatio: size > 0 ? this.gAnomalous[g]! / size : 0,
+        median: Number.isFinite(med) ? med : null,
+        reclusteredAt: info.reclusteredAt,
+        silhouette: r?.silhouette ?? 0,
+        eps: r?.eps ?? 0,
+        clusters,
+        outliers,
+      });
+    }
+    return out;
+  }
+
+  /** Starts the worker and the recluster timer. */
+  start(): void {
+    if (!this.config.enabled || this.timer) return;
+    this.spawn();
+    this.timer = setInterval(() => {
+      void this.recluster().catch((err: unknown) => {
+        this.lastError = String(err);
+      });
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inflight?.catch(() => undefined);
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+
+  /**
+   * One round now: in the worker when started, else inline (tests, backtests). Concurrent calls
+   * share the round in flight. `forceFull` chooses k anew instead of updating the last centroids.
+   */
+  recluster(opts: { forceFull?: boolean; nowMs?: number } = {}): Promise<void> {
+    if (this.inflight) return this.inflight;
+    const p = this.runRound(opts).finally(() => {
+      this.inflight = undefined;
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  private async runRound(opts: { forceFull?: boolean; nowMs?: number }): Promise<void> {
+    const t0 = performance.now();
+    const snap = this.snapshot(opts.forceFull ?? false, opts.nowMs ?? Date.now());
+    let mainMs = performance.now() - t0;
+    let out: RoundOutput;
+    if (this.worker) {
+      const w = this.worker;
+      const reply = new Promise<{ ok: boolean; out?: RoundOutput; error?: string }>((resolve) => {
+        this.pendingReply = resolve;
+      });
+      w.ref(); // keep the process alive while a round is in flight
+      w.postMessage(snap.input, transferables(snap.input));
+      const msg = await reply;
+      w.unref();
+      if (!msg.ok || !msg.out) throw new Error(`cluster worker: ${msg.error ?? 'no result'}`);
+      out = msg.out;
+    } else {
+      out = clusterRound(snap.input, this.state);
+    }
+    const t1 = performance.now();
+    this.apply(snap, out);
+    mainMs += performance.now() - t1;
+    this.lastReclusterMainSeconds = mainMs / 1000;
+  }
+
+  private spawn(): void {
+    const w = startWorker(import.meta.url, 'worker');
+    w.unref();
+    w.on('message', (msg: { ok: boolean; out?: RoundOutput; error?: string }) => {
+      const resolve = this.pendingReply;
+      this.pendingReply = undefined;
+      resolve?.(msg);
+    });
+    const fail = (err: unknown) => {
+      this.lastError = String(err);
+      if (this.worker === w) this.worker = undefined;
+      const resolve = this.pendingReply;
+      this.pendingReply = undefined;
+      resolve?.({ ok: false, error: String(err) });
+      // Respawn lazily on the next round if we are still running.
+      if (this.timer) this.spawn();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => {
+      if (this.worker === w) fail(new Error(`worker exited with code ${code}`));
+    });
+    this.worker = w;
+  }
+
+  private snapshot(forceFull: boolean, nowMs: number) {
+    const groups: number[] = [];
+    let total = 0;
+    for (let g = 0; g < this.gInfo.length; g++) {
+      if (!this.gInfo[g] || this.gSize[g] === 0) continue;
+      groups.push(g);
+      total += this.gSize[g]!;
+    }
+    const G = groups.length;
+    const groupUid = new Float64Array(G);
+    const groupStart = new Int32Array(G + 1);
+    const nextId = new Int32Array(G);
+    const ids = new Int32Array(total);
+    let p = 0;
+    for (let j = 0; j < G; j++) {
+      const g = groups[j]!;
+      const info = this.gInfo[g]!;
+      groupUid[j] = info.uid;
+      nextId[j] = info.nextId;
+      groupStart[j] = p;
+      const n = this.gSize[g]!;
+      ids.set(this.gMembers[g]!.subarray(0, n), p);
+      p += n;
+    }
+    groupStart[G] = p;
+    const dbscan = this.config.dbscan;
+    const input: RoundInput = {
+      round: ++this.round,
+      nowMs,
+      R,
+      forceFull,
+      maxClusters: this.config.max_clusters,
+      minSilhouette: this.config.min_silhouette,
+      eps: dbscan.eps === 'auto' ? 0 : dbscan.eps,
+      minPts: dbscan.min_pts,
+      fullIntervalMs: this.fullIntervalMs,
+      groupUid,
+      groupStart,
+      ids,
+      nextId,
+      windows: this.ring,
+      lastBucket: this.lastBucket,
+      prevCluster: this.clusterId,
+    };
+    return { input, ids: ids.slice(), gens: this.gen.slice(), groupUid: groupUid.slice(), groupStart: groupStart.slice() };
+  }
+
+  private apply(snap: ReturnType<PeerEngine['snapshot']>, out: RoundOutput): void {
+    const uidToGroup = new Map<number, number>();
+    for (let g = 0; g < this.gInfo.length; g++) {
+      const info = this.gInfo[g];
+      if (info) uidToGroup.set(info.uid, g);
+    }
+    const at = Date.now() / 1000;
+    let changes = 0;
+    for (let j = 0; j < snap.groupUid.length; j++) {
+      const g = uidToGroup.get(snap.groupUid[j]!);
+      if (g === undefined) continue;
+      const info = this.gInfo[g]!;
+      info.nextId = out.nextId[j]!;
+      info.result = out.groups[j]!;
+      info.reclusteredAt = at;
+      for (let p = snap.groupStart[j]!; p < snap.groupStart[j + 1]!; p++) {
+        const id = snap.ids[p]!;
+        if (this.gen[id] !== snap.gens[id] || this.groupOf[id] !== g) continue;
+        const c = out.cluster[p]!;
+        const before = this.clusterId[id]!;
+        if (before >= 0 && c >= 0 && c !== before) changes++;
+        this.clusterId[id] = c;
+        const dens = out.density[p]!;
+        this.densityScore[id] = dens;
+        const e = this.madScore[id]!;
+        this.peerOutlierScore[id] = e > dens ? e : dens;
+      }
+    }
+    this.reclusterRuns++;
+    this.clusterChanges += changes;
+    this.lastReclusterSeconds = out.busyMs / 1000;
+    this.lastReclusterTimestamp = at;
+  }
+}
+
+type SharedArray = Float32Array | Float64Array | Int32Array;
+
+function growShared<T extends SharedArray>(a: T, length: number, fill: number): T {
+  const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
+  const b = new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
+  b.set(a);
+  b.fill(fill, a.length);
+  return b;
+}
+
+function labelValue(labels: Labels, name: string): string {
+  if (labels instanceof Map) return (labels as ReadonlyMap<string, string>).get(name) ?? '';
+  for (const [k, v] of labels as readonly (readonly [string, string])[]) if (k === name) return v;
+  return '';
+}

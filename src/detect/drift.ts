@@ -1,0 +1,65 @@
+import { growF64, growU32 } from '../series/component.js';
+import type { SeriesComponent } from '../series/component.js';
+
+/** Mean shift, in sigmas, that the test ignores (half the smallest shift worth re-baselining). */
+const DELTA = 0.5;
+/** Evidence needed: a 4-sigma lasting shift re-baselines after about LAMBDA / 3.5 samples. */
+const LAMBDA = 40;
+/** Per-sample evidence is capped so one huge spike cannot trigger a re-baseline alone. */
+const CAP = 5;
+
+/**
+ * Two-sided Page-Hinkley test on the baseline residual (in sigmas). When a lasting shift up or
+ * down is confirmed, `update` returns the mean residual since the shift began (in value units), by
+ * which the caller re-baselines its models; otherwise 0.
+ */
+export class DriftDetector implements SeriesComponent {
+  gUp = new Float64Array(0);
+  gDown = new Float64Array(0);
+  sumUp = new Float64Array(0);
+  sumDown = new Float64Array(0);
+  nUp = new Uint32Array(0);
+  nDown = new Uint32Array(0);
+  /** max(gUp, gDown) after the last update: evidence of a lasting shift, before any reset. */
+  lastEvidence = 0;
+
+  resize(capacity: number): void {
+    this.gUp = growF64(this.gUp, capacity);
+    this.gDown = growF64(this.gDown, capacity);
+    this.sumUp = growF64(this.sumUp, capacity);
+    this.sumDown = growF64(this.sumDown, capacity);
+    this.nUp = growU32(this.nUp, capacity);
+    this.nDown = growU32(this.nDown, capacity);
+  }
+
+  reset(id: number): void {
+    this.gUp[id] = 0;
+    this.gDown[id] = 0;
+    this.sumUp[id] = 0;
+    this.sumDown[id] = 0;
+    this.nUp[id] = 0;
+    this.nDown[id] = 0;
+  }
+
+  /** `resid` in value units, `sigma` its noise scale. Returns the shift to apply, or 0. */
+  update(id: number, resid: number, sigma: number): number {
+    let u = resid / sigma;
+    if (u > CAP) u = CAP;
+    else if (u < -CAP) u = -CAP;
+    let gu = this.gUp[id]! + u - DELTA;
+    if (gu <= 0) { gu = 0; this.sumUp[id] = 0; this.nUp[id] = 0; }
+    else { this.sumUp[id] = this.sumUp[id]! + resid; this.nUp[id] = this.nUp[id]! + 1; }
+    let gd = this.gDown[id]! - u - DELTA;
+    if (gd <= 0) { gd = 0; this.sumDown[id] = 0; this.nDown[id] = 0; }
+    else { this.sumDown[id] = this.sumDown[id]! + resid; this.nDown[id] = this.nDown[id]! + 1; }
+    this.gUp[id] = gu;
+    this.gDown[id] = gd;
+    this.lastEvidence = gu > gd ? gu : gd;
+    if (gu > LAMBDA || gd > LAMBDA) {
+      const shift = gu > LAMBDA ? this.sumUp[id]! / this.nUp[id]! : this.sumDown[id]! / this.nDown[id]!;
+      this.reset(id);
+      return shift;
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,216 @@
+import { Worker } from 'node:worker_threads';
+import { growF32, growF64, growI32 } from '../series/component.js';
+import type { Detector, DetectorOutput } from './detector.js';
+import { FEATURES, Forest, trainForest } from './forest.js';
+import type { TrainJob, TrainResult } from './forest-worker.js';
+
+/** Feature rows kept per peer group for training (a ring, refreshed by strided sampling). */
+export const ROWS = 256;
+const FIRST_TRAIN_ROWS = 64;
+const RETRAIN_ROWS = 256;
+/** Forest slots; peer groups beyond this share slots (group index modulo MAX_SLOTS). */
+const MAX_SLOTS = 4096;
+const TICK_MS = 1000;
+const JOBS_PER_TICK = 32;
+const CLIP = 8;
+
+/**
+ * Multivariate isolation forest per peer group. Each sample contributes a feature row (level z,
+ * Holt-Winters z, seasonal z, first difference z, log short/long volatility); the scorer fills the
+ * first three in `features`. Rows are sampled into a per-group ring; forests are trained on it
+ * periodically, in a worker thread once `start()` was called, else inline (deterministic, for
+ * backtests and tests). Scoring walks TREES small trees: a few hundred nanoseconds.
+ */
+export class ForestDetector implements Detector {
+  readonly name = 'isolation_forest';
+  /** Scratch row: the scorer writes features 0..2 before `update`. */
+  readonly features = new Float64Array(FEATURES);
+  /** ln(short / long volatility) of the last update (0 until known), also used for flatlines. */
+  lastLogVolRatio = 0;
+  slotOf = new Int32Array(0);
+  prev = new Float64Array(0);
+  volShort = new Float32Array(0);
+  volLong = new Float32Array(0);
+
+  private forests: (Forest | undefined)[] = [];
+  private bufs: (Float32Array | undefined)[] = [];
+  /** Samples seen, rows written and rows written since the last training, per slot. */
+  private seen = new Float64Array(MAX_SLOTS);
+  private rowsWritten = new Float64Array(MAX_SLOTS);
+  private rowsNew = new Int32Array(MAX_SLOTS);
+  private members = new Int32Array(MAX_SLOTS);
+  private stride = new Int32Array(MAX_SLOTS);
+  private pending = new Uint8Array(MAX_SLOTS);
+  private worker: Worker | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private jobSeq = 0;
+
+  trainingRuns = 0;
+  trainingErrors = 0;
+  trainingSeconds = 0;
+  lastTrainingSeconds = 0;
+  /** Message of the last training failure, for logs. */
+  lastTrainingError = '';
+
+  resize(capacity: number): void {
+    this.slotOf = growI32(this.slotOf, capacity, -1);
+    this.prev = growF64(this.prev, capacity, NaN);
+    this.volShort = growF32(this.volShort, capacity);
+    this.volLong = growF32(this.volLong, capacity);
+  }
+
+  reset(id: number): void {
+    const s = this.slotOf[id]!;
+    if (s >= 0) this.members[s] = Math.max(0, this.members[s]! - 1);
+    this.slotOf[id] = -1;
+    this.prev[id] = NaN;
+    this.volShort[id] = 0;
+    this.volLong[id] = 0;
+  }
+
+  setGroup(id: number, group: number): void {
+    const old = this.slotOf[id]!;
+    if (old >= 0) this.members[old] = Math.max(0, this.members[old]! - 1);
+    const s = group < 0 ? 0 : group % MAX_SLOTS;
+    this.slotOf[id] = s;
+    this.members[s] = this.members[s]! + 1;
+    // Each member contributes about every (members/2)-th of its samples, so the ring spans roughly
+    // the last ROWS*2/members samples of every member.
+    this.stride[s] = Math.max(1, (this.members[s]! + 1) >> 1);
+  }
+
+  /** Volatility features are updated here; x is the raw value. */
+  update(id: number, _tMs: number, x: number, out: DetectorOutput): void {
+    out.expected = NaN;
+    out.lower = NaN;
+    out.upper = NaN;
+    out.raw = 0;
+    const fv = this.features;
+    this.lastLogVolRatio = 0;
+    const p = this.prev[id]!;
+    this.prev[id] = x;
+    if (p !== p) return; // first sample: no difference yet
+    const d = x - p;
+    const ad = d < 0 ? -d : d;
+    const vs = this.volShort[id]! + 0.2 * (ad - this.volShort[id]!);
+    const vl = this.volLong[id]! === 0 ? ad : this.volLong[id]! + 0.01 * (ad - this.volLong[id]!);
+    this.volShort[id] = vs;
+    this.volLong[id] = vl;
+    const eps = 1e-9 + 1e-6 * (x < 0 ? -x : x);
+    fv[3] = clip(d / (vl * 1.2533 + eps));
+    const lr = Math.log((vs + eps) / (vl + eps));
+    fv[4] = lr > 4 ? 4 : lr < -4 ? -4 : lr;
+    this.lastLogVolRatio = fv[4]!;
+    fv[0] = clip(fv[0]!);
+    fv[1] = clip(fv[1]!);
+    fv[2] = clip(fv[2]!);
+
+    let s = this.slotOf[id]!;
+    if (s < 0) { s = 0; this.setGroup(id, 0); }
+    const f = this.forests[s];
+    if (f !== undefined) {
+      const z = (f.score(fv) - f.mean) / f.spread;
+      out.raw = z > 0 ? z : 0;
+    }
+    this.sample(s, fv);
+  }
+
+  private sample(s: number, fv: Float64Array): void {
+    const w = this.seen[s]!;
+    this.seen[s] = w + 1;
+    if (w % this.stride[s]! !== 0) return;
+    let buf = this.bufs[s];
+    if (buf === undefined) {
+      buf = new Float32Array(ROWS * FEATURES); // once per group
+      this.bufs[s] = buf;
+    }
+    const row = this.rowsWritten[s]! % ROWS;
+    this.rowsWritten[s] = this.rowsWritten[s]! + 1;
+    for (let k = 0; k < FEATURES; k++) buf[row * FEATURES + k] = fv[k]!;
+    const n = ++this.rowsNew[s]!;
+    if (this.worker === undefined && this.pending[s] === 0) {
+      const trained = this.forests[s] !== undefined;
+      if ((!trained && n >= FIRST_TRAIN_ROWS) || n >= RETRAIN_ROWS) this.trainInline(s);
+    }
+  }
+
+  private held(s: number): number {
+    const total = this.rowsWritten[s]!;
+    return total > ROWS ? ROWS : total;
+  }
+
+  private trainInline(s: number): void {
+    const t0 = performance.now();
+    const rows = this.held(s);
+    this.forests[s] = trainForest(this.bufs[s]!, rows, 0x9e3779b9 ^ (s * 7919 + this.trainingRuns));
+    this.finishRun(s, (performance.now() - t0) / 1000);
+  }
+
+  private finishRun(s: number, seconds: number): void {
+    this.rowsNew[s] = 0;
+    this.trainingRuns++;
+    this.lastTrainingSeconds = seconds;
+    this.trainingSeconds += seconds;
+  }
+
+  start(): void {
+    if (this.worker !== undefined) return;
+    // Under tsx (tests, benches) this module is the .ts source; built, it is .js.
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const url = new URL('./forest-worker' + ext, import.meta.url);
+    const w = ext === '.js'
+      ? new Worker(url)
+      : new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(url.href)}))`, { eval: true });
+    w.on('message', (r: TrainResult) => this.onResult(r));
+    w.on('error', (e) => { this.trainingErrors++; this.lastTrainingError = String(e); });
+    w.unref();
+    this.worker = w;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    this.pending.fill(0);
+    if (w !== undefined) await w.terminate();
+  }
+
+  /** Queues training for groups with enough new rows (called from the timer). */
+  tick(): void {
+    const w = this.worker;
+    if (w === undefined) return;
+    let jobs = 0;
+    for (let s = 0; s < MAX_SLOTS && jobs < JOBS_PER_TICK; s++) {
+      const n = this.rowsNew[s]!;
+      if (this.pending[s] !== 0 || n === 0) continue;
+      if (!(this.forests[s] === undefined ? n >= FIRST_TRAIN_ROWS : n >= RETRAIN_ROWS)) continue;
+      const rows = this.held(s);
+      const data = this.bufs[s]!.slice(0, rows * FEATURES);
+      const job: TrainJob = { job: ++this.jobSeq, slot: s, data, rows, seed: 0x9e3779b9 ^ (s * 7919 + this.trainingRuns) };
+      this.pending[s] = 1;
+      this.rowsNew[s] = 0;
+      w.postMessage(job, [data.buffer as ArrayBuffer]);
+      jobs++;
+    }
+  }
+
+  private onResult(r: TrainResult): void {
+    this.pending[r.slot] = 0;
+    if (r.error !== undefined || r.feat === undefined || r.split === undefined) {
+      this.trainingErrors++;
+      this.lastTrainingError = r.error ?? 'empty result';
+      return;
+    }
+    this.forests[r.slot] = new Forest(r.feat, r.split, r.mean!, r.spread!);
+    this.trainingRuns++;
+    this.lastTrainingSeconds = r.seconds;
+    this.trainingSeconds += r.seconds;
+  }
+}
+
+function clip(v: number): number {
+  return v > CLIP ? CLIP : v < -CLIP ? -CLIP : v;
+}

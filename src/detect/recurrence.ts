@@ -1,0 +1,70 @@
+import { growF64, growU8 } from '../series/component.js';
+import type { SeriesComponent } from '../series/component.js';
+
+/** Calibrated level (sigmas) at which a sample starts a surprise event. */
+import { TUNE } from './scorer.js';
+const EVENT_Z = 3;
+const KEEP = 8;
+const DAY = 86_400_000;
+/** Relative tolerance on the interval between events for them to count as periodic. */
+const TOL = 0.03;
+
+/**
+ * Remembers the start times of a series' last few surprise events. An event that starts one
+ * interval after an earlier pair with the same interval (a cron job's spike every day, a batch
+ * every 8 hours) is recurring, i.e. expected, whatever the period: `update` returns 1 while such
+ * an event lasts.
+ */
+export class Recurrence implements SeriesComponent {
+  starts = new Float64Array(0);
+  state = new Uint8Array(0);
+
+  resize(capacity: number): void {
+    this.starts = growF64(this.starts, capacity * KEEP);
+    this.state = growU8(this.state, capacity);
+  }
+
+  reset(id: number): void {
+    this.starts.fill(0, id * KEEP, id * KEEP + KEEP);
+    this.state[id] = 0;
+  }
+
+  /** state: 0 quiet, 1 in a novel event, 2 in a recurring event. Returns 1 if recurring. */
+  update(id: number, tMs: number, z: number, dtMs: number): number {
+    const st = this.state[id]!;
+    if (st !== 0) {
+      if (z < TUNE.ez * 0.5) { this.state[id] = 0; return 0; }
+      return st === 2 ? 1 : 0;
+    }
+    if (z < TUNE.ez) return 0;
+    const b = id * KEEP;
+    const s = this.starts;
+    let recurring = 0;
+    for (let i = 0; i < KEEP - 1 && recurring === 0; i++) {
+      const ei = s[b + i]!;
+      if (ei === 0) break;
+      const d1 = tMs - ei;
+      for (let j = i + 1; j < KEEP; j++) {
+        const ej = s[b + j]!;
+        if (ej === 0) break;
+        const d2 = ei - ej;
+        const diff = d1 - d2;
+        if ((diff < 0 ? -diff : diff) <= TOL * d1 + 1.5 * dtMs) { recurring = 1; break; }
+      }
+    }
+    if (recurring === 0 && TUNE.daily === 1) {
+      // A daily event (a backup, a cron job): one started about one or two days ago.
+      for (let i = 0; i < KEEP; i++) {
+        const ei = s[b + i]!;
+        if (ei === 0) break;
+        const d = tMs - ei;
+        const off = d - Math.round(d / DAY) * DAY;
+        if (d > 0.5 * DAY && d < 2.5 * DAY && (off < 0 ? -off : off) <= TOL * DAY * 0.5 + 1.5 * dtMs) { recurring = 1; break; }
+      }
+    }
+    for (let i = KEEP - 1; i > 0; i--) s[b + i] = s[b + i - 1]!;
+    s[b] = tMs;
+    this.state[id] = recurring === 1 ? 2 : 1;
+    return recurring;
+  }
+}

@@ -1,0 +1,333 @@
+import { growF32, growF64, growU16, growU32, growU8 } from '../series/component.js';
+import type { SeriesComponent } from '../series/component.js';
+import { DetectorOutput } from './detector.js';
+import { DriftDetector } from './drift.js';
+import { ForestDetector } from './forest-detector.js';
+import { HoltWinters } from './holt-winters.js';
+import { Likelihood } from './likelihood.js';
+import { logUpperTail, upperTailInverse } from './normal.js';
+import { DETECTOR_NAMES, seasonPeriodMs, type ScoringProfile } from './profile.js';
+import { Recurrence } from './recurrence.js';
+import { RobustLevel } from './robust.js';
+import { Seasonal, SeasonMode } from './seasonal.js';
+
+const D_ROBUST = 0, D_SEASONAL = 1, D_HW = 2, D_FOREST = 3;
+const ND = 4;
+/** Weights of the detectors in the combined raw score (robust's weight goes to seasonal when a
+ * seasonal pattern is in use, since a flat level is then the wrong baseline). */
+const W = [1, 1, 1, 1];
+/** Weight of the drift test's evidence (Page-Hinkley statistic) added to the combined raw score:
+ * a small lasting shift builds evidence sample by sample before any single sample looks odd. */
+const W_DRIFT = 0.3;
+/** Weight of a collapse in short-term volatility (a flatline, a stuck exporter) below a twentieth
+ * (e^-3) of the long-term volatility. */
+const W_FLAT = 1;
+const FLAT_LOG_RATIO = 3;
+/** Exponent of the score's tail-probability mapping: score = 1 - Q^SCORE_POWER. */
+const SCORE_POWER = 0.1;
+
+export const TUNE = { tx: 0, comb: 0, wd: 0.3, wf: 1, rz: 0, ez: 3, cal: 0.001, cclip: 4, cfloor: 0.01, sr: 0.5, pd: 0.99, long: 1000, sdf: 0.05, daily: 1, keep: 8, cm: 0, sk: 50, sf: 0, sup: 6.4 };
+function TX(r: number): number { return TUNE.tx === 0 ? r : TUNE.tx === 1 ? Math.log1p(r) : TUNE.tx === 2 ? Math.sqrt(r) : r * r; }
+export interface Contribution { detector: string; contribution: number }
+
+/**
+ * The per-sample scoring ensemble: robust level, seasonal profile, Holt-Winters and a per-group
+ * isolation forest, combined, calibrated against each series' own score history (anomaly
+ * likelihood), thresholded per the series' profile, with Page-Hinkley re-baselining.
+ */
+export class Scorer implements SeriesComponent {
+  score = new Float64Array(0);
+  anomaly = new Uint8Array(0);
+  severity = new Uint8Array(0);
+  expected = new Float64Array(0);
+  lower = new Float64Array(0);
+  upper = new Float64Array(0);
+  anomalySince = new Float64Array(0);
+
+  /** Total re-baselines after a lasting change (concept drift). */
+  driftEvents = 0;
+
+  readonly robust = new RobustLevel();
+  readonly seasonal = new Seasonal();
+  readonly hw = new HoltWinters();
+  readonly forest = new ForestDetector();
+  readonly drift = new DriftDetector();
+  readonly likelihood = new Likelihood();
+  readonly recurrence = new Recurrence();
+
+  private profileOf = new Uint16Array(0);
+  private n = new Uint32Array(0);
+  private lastT = new Float64Array(0);
+  private dt = new Float64Array(0);
+  private over = new Uint16Array(0);
+  private calM2 = new Float64Array(1);
+  private calN = new Float64Array(1);
+  private supN = new Float64Array([1e9]);
+  /** Last raw score per detector, for explain(). */
+  private lastRaw = new Float32Array(0);
+
+  // Per-profile constants, resolved once.
+  private readonly pEnabled: Uint8Array;
+  private readonly pWarmup: Uint16Array;
+  private readonly pMinDur: Uint16Array;
+  private readonly pLogSens: Float64Array;
+  private readonly pBandK: Float64Array;
+  private readonly pPeriod: Float64Array;
+
+  private readonly oR = new DetectorOutput();
+  private readonly oS = new DetectorOutput();
+  private readonly oH = new DetectorOutput();
+  private readonly oF = new DetectorOutput();
+  private capacity = 0;
+
+  constructor(readonly profiles: ScoringProfile[]) {
+    if (profiles.length === 0) throw new Error('Scorer needs at least one profile');
+    const k = profiles.length;
+    this.pEnabled = new Uint8Array(k * ND);
+    this.pWarmup = new Uint16Array(k);
+    this.pMinDur = new Uint16Array(k);
+    this.pLogSens = new Float64Array(k);
+    this.pBandK = new Float64Array(k);
+    this.pPeriod = new Float64Array(k);
+    profiles.forEach((p, i) => {
+      DETECTOR_NAMES.forEach((name, d) => { this.pEnabled[i * ND + d] = p.detectors[name] ? 1 : 0; });
+      this.pWarmup[i] = p.warmup_samples;
+      this.pMinDur[i] = p.min_duration;
+      this.pLogSens[i] = Math.log(p.sensitivity);
+      this.pBandK[i] = upperTailInverse(p.sensitivity / 2);
+      this.pPeriod[i] = p.detectors.seasonal ? seasonPeriodMs(p) : 0;
+    });
+  }
+
+  get trainingRuns(): number { return this.forest.trainingRuns; }
+  get trainingErrors(): number { return this.forest.trainingErrors; }
+  get trainingSeconds(): number { return this.forest.trainingSeconds; }
+  get lastTrainingSeconds(): number { return this.forest.lastTrainingSeconds; }
+
+  resize(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const old = this.capacity;
+    this.capacity = capacity;
+    this.score = growF64(this.score, capacity);
+    this.anomaly = growU8(this.anomaly, capacity);
+    this.severity = growU8(this.severity, capacity);
+    this.expected = growF64(this.expected, capacity, NaN);
+    this.lower = growF64(this.lower, capacity, NaN);
+    this.upper = growF64(this.upper, capacity, NaN);
+    this.anomalySince = growF64(this.anomalySince, capacity);
+    this.profileOf = growU16(this.profileOf, capacity);
+    this.n = growU32(this.n, capacity);
+    this.lastT = growF64(this.lastT, capacity);
+    this.dt = growF64(this.dt, capacity);
+    this.recurrence.resize(capacity);
+    this.over = growU16(this.over, capacity);
+    this.lastRaw = growF32(this.lastRaw, capacity * ND);
+    this.robust.resize(capacity);
+    this.seasonal.resize(capacity);
+    this.hw.resize(capacity);
+    this.forest.resize(capacity);
+    this.drift.resize(capacity);
+    this.likelihood.resize(capacity);
+    for (let id = old; id < capacity; id++) this.seasonal.period[id] = this.pPeriod[0]!;
+  }
+
+  reset(id: number): void {
+    this.score[id] = 0;
+    this.anomaly[id] = 0;
+    this.severity[id] = 0;
+    this.expected[id] = NaN;
+    this.lower[id] = NaN;
+    this.upper[id] = NaN;
+    this.anomalySince[id] = 0;
+    this.profileOf[id] = 0;
+    this.n[id] = 0;
+    this.lastT[id] = 0;
+    this.dt[id] = 0;
+    this.recurrence.reset(id);
+    this.over[id] = 0;
+    this.lastRaw.fill(0, id * ND, id * ND + ND);
+    this.robust.reset(id);
+    this.seasonal.reset(id);
+    this.seasonal.period[id] = this.pPeriod[0]!;
+    this.hw.reset(id);
+    this.forest.reset(id);
+    this.drift.reset(id);
+    this.likelihood.reset(id);
+  }
+
+  setProfile(id: number, profileIndex: number): void {
+    const p = profileIndex >= 0 && profileIndex < this.profiles.length ? profileIndex : 0;
+    this.profileOf[id] = p;
+    this.seasonal.setPeriod(id, this.pPeriod[p]!);
+  }
+
+  /** Peer group (same metric name and job) whose isolation forest scores this series. */
+  setGroup(id: number, groupIndex: number): void {
+    this.forest.setGroup(id, groupIndex);
+  }
+
+  start(): void { this.forest.start(); }
+  stop(): Promise<void> { return this.forest.stop(); }
+
+  observe(id: number, tMs: number, x: number): void {
+    if (!(x - x === 0)) return; // NaN or infinite never reaches state
+    const p = this.profileOf[id]!;
+    const en = p * ND;
+    const useSeasonal = this.pEnabled[en + D_SEASONAL] === 1;
+    const useHw = this.pEnabled[en + D_HW] === 1;
+    const useForest = this.pEnabled[en + D_FOREST] === 1;
+    const useRobust = this.pEnabled[en + D_ROBUST] === 1;
+
+    const oR = this.oR, oS = this.oS, oH = this.oH, oF = this.oF;
+    this.robust.update(id, tMs, x, oR);
+    oS.raw = 0; oS.expected = NaN; oS.lower = NaN; oS.upper = NaN;
+    let comp = 0;
+    let seasonalOn = false;
+    if (useSeasonal) {
+      this.seasonal.update(id, tMs, x, oS);
+      comp = this.seasonal.lastComponent;
+      seasonalOn = this.seasonal.mode[id] !== SeasonMode.None && oS.expected === oS.expected;
+    }
+    oH.raw = 0; oH.expected = NaN; oH.lower = NaN; oH.upper = NaN;
+    if (useHw) {
+      this.hw.update(id, tMs, x - comp, oH);
+      oH.expected += comp; oH.lower += comp; oH.upper += comp;
+    }
+    oF.raw = 0;
+    this.forest.lastLogVolRatio = 0;
+    if (useForest) {
+      const fv = this.forest.features;
+      fv[0] = x >= oR.expected ? oR.raw : -oR.raw;
+      fv[1] = this.hw.lastZ;
+      fv[2] = seasonalOn ? (x >= oS.expected ? oS.raw : -oS.raw) : 0;
+      if (!(oR.expected === oR.expected)) fv[0] = 0;
+      this.forest.update(id, tMs, x, oF);
+    }
+
+    // Lasting change: re-baseline the level models.
+    const n = this.n[id]! + 1;
+    this.n[id] = n;
+    const base = seasonalOn ? oS : oR;
+    let shift = 0, phEvidence = 0;
+    if (n > 2 && base.expected === base.expected) {
+      const sd = (base.upper - base.expected) / 3;
+      shift = this.drift.update(id, x - base.expected, sd);
+      phEvidence = this.drift.lastEvidence;
+      if (shift !== 0) {
+        this.robust.shift(id, shift);
+        this.seasonal.shift(id, shift);
+        this.hw.shift(id, shift);
+        this.driftEvents++;
+      }
+    }
+
+    // Combine.
+    const rr = useRobust && !seasonalOn ? oR.raw : 0;
+    const rs = seasonalOn ? oS.raw : 0;
+    const wR = useRobust && !seasonalOn ? W[D_ROBUST]! : 0;
+    const wS = seasonalOn ? W[D_SEASONAL]! : 0;
+    const wH = useHw ? W[D_HW]! : 0;
+    const wF = useForest ? W[D_FOREST]! : 0;
+    const wsum = wR + wS + wH + wF;
+    const cR = cap(rr), cS = cap(rs), cH = cap(oH.raw), cF = cap(oF.raw);
+    let raw = wsum > 0 ? (wR * cR + wS * cS + wH * cH + wF * cF) / wsum : 0;
+    if (TUNE.comb === 1) raw = Math.max(wR * cR, wS * cS, wH * cH, wF * cF);
+    else if (TUNE.comb === 2) raw = Math.max(wR * cR, wS * cS, wH * cH);
+    else if (TUNE.comb === 3) raw = wsum - wF > 0 ? (wR * cR + wS * cS + wH * cH) / (wsum - wF) : 0;
+    raw *= 1;
+    raw += TUNE.wd * phEvidence;
+    const flat = -this.forest.lastLogVolRatio - FLAT_LOG_RATIO;
+    if (flat > 0) raw += TUNE.wf * flat;
+    const lr = id * ND;
+    this.lastRaw[lr + D_ROBUST] = wR * cR;
+    this.lastRaw[lr + D_SEASONAL] = wS * cS;
+    this.lastRaw[lr + D_HW] = wH * cH;
+    this.lastRaw[lr + D_FOREST] = wF * cF;
+
+    const L = this.likelihood;
+    L.update(id, TX(raw));
+    const lt = this.lastT[id]!;
+    if (lt !== 0) this.dt[id] = this.dt[id] === 0 ? tMs - lt : this.dt[id]! + 0.05 * (tMs - lt - this.dt[id]!);
+    this.lastT[id] = tMs;
+    let recurring = TUNE.rz === 2 ? 0 : this.recurrence.update(id, tMs, TUNE.rz === 1 ? L.zDecision : L.z, this.dt[id]!);
+
+    // Band: Holt-Winters' one-step forecast when it has one, else the seasonal or flat baseline.
+    const k = this.pBandK[p]!;
+    const band = useHw && oH.expected === oH.expected ? oH : seasonalOn ? oS : oR;
+    if (band.expected === band.expected) {
+      const sd = (band.upper - band.expected) / 3;
+      this.expected[id] = band.expected;
+      this.lower[id] = band.expected - k * sd;
+      this.upper[id] = band.expected + k * sd;
+    }
+
+    if (n <= this.pWarmup[p]!) {
+      this.score[id] = 0;
+      this.anomaly[id] = 0;
+      this.severity[id] = 0;
+      this.anomalySince[id] = 0;
+      return;
+    }
+    // A recurring event (same interval as the previous pair) is expected: it adds no novelty.
+    let nov = recurring === 1 ? 0 : L.novelty;
+    let nv = nov;
+    if (TUNE.cal > 0) {
+      const pos = nov > 0 ? (nov > TUNE.cclip ? TUNE.cclip : nov) : 0;
+      const m2 = this.calM2[id]!;
+      const cn = this.calN[id]!;
+      nv = cn < 5 ? nov : TUNE.cm === 1 ? nov / (m2 + TUNE.cfloor) : nov / Math.sqrt(m2 + TUNE.cfloor);
+      const a = Math.max(TUNE.cal, 1 / (cn + 1));
+      this.calM2[id] = m2 + a * ((TUNE.cm === 1 ? pos : pos * pos) - m2);
+      this.calN[id] = cn + 1;
+    }
+    if (TUNE.sk > 0) {
+      const since = this.supN[id]!;
+      if (since < TUNE.sk) { this.supN[id] = since + 1; nv = nv * TUNE.sf; }
+      else if (nv > TUNE.sup) this.supN[id] = 0;
+    }
+    if (TUNE.rz === 2) { recurring = this.recurrence.update(id, tMs, nv, this.dt[id]!); if (recurring === 1) nv = 0; }
+    this.score[id] = 1 - Math.exp(SCORE_POWER * logUpperTail(nv));
+
+    const logQ = logUpperTail(L.zDecision);
+    const logSens = this.pLogSens[p]!;
+    const wasAnomalous = this.anomaly[id] === 1;
+    // Hysteresis: once anomalous, stay so while the tail probability is under 10x the target.
+    // Or: both the baseline and the one-step predictor put the sample past the band (normal tail at
+    // the target rate), while the calibrated level is at least unusual.
+    const zb = seasonalOn ? oS.raw : oR.raw;
+    const zh = useHw ? oH.raw : zb;
+    const zmin = zb < zh ? zb : zh;
+    const past = logQ < (wasAnomalous ? logSens + 2.302585092994046 : logSens) ||
+      (zmin > this.pBandK[p]! && L.zDecision > 2);
+    const over = past ? Math.min(this.over[id]! + 1, 65535) : 0;
+    this.over[id] = over;
+    if (past && over >= this.pMinDur[p]!) {
+      if (!wasAnomalous) this.anomalySince[id] = tMs;
+      this.anomaly[id] = 1;
+      const r = logQ / logSens;
+      this.severity[id] = r < 1.5 ? 1 : r < 2 ? 2 : r < 3 ? 3 : 4;
+    } else {
+      this.anomaly[id] = 0;
+      this.severity[id] = 0;
+      this.anomalySince[id] = 0;
+    }
+  }
+
+  /** Which detectors made up the latest combined score, as shares summing to 1 (off the hot path). */
+  explain(id: number): Contribution[] {
+    const base = id * ND;
+    let sum = 0;
+    for (let d = 0; d < ND; d++) sum += this.lastRaw[base + d]!;
+    const out: Contribution[] = [];
+    for (let d = 0; d < ND; d++) {
+      const v = this.lastRaw[base + d]!;
+      if (v > 0) out.push({ detector: DETECTOR_NAMES[d]!, contribution: sum > 0 ? v / sum : 0 });
+    }
+    return out.sort((a, b) => b.contribution - a.contribution);
+  }
+}
+
+/** Raw scores are capped so one absurd value (a flat series stepping) cannot dominate forever. */
+function cap(v: number): number {
+  return v > 50 ? 50 : v;
+}

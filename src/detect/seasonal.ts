@@ -1,0 +1,160 @@
+import { growF32, growF64, growU32, growU8 } from '../series/component.js';
+import type { Detector, DetectorOutput } from './detector.js';
+import { MAD_TO_SIGMA } from './normal.js';
+import { scaleFloor } from './robust.js';
+
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+/** Phase bins per period: 15-minute steps for a daily period. */
+export const BINS = 96;
+
+const LEVEL_RATE = 0.005;
+/** Per-visit learning rate of a bin once the first periods have been averaged in. */
+const BIN_RATE = 0.15;
+const DOW_RATE = 0.01;
+const MAE_RATE = 0.005;
+
+/** Seasonal mode of a series. */
+export const enum SeasonMode { None = 0, Profile = 1, Weekly = 2 }
+
+/**
+ * Seasonal profile: a slow deseasonalised level plus one value per phase bin of the period (and,
+ * for a weekly pattern, one offset per day of the week on top of a daily profile). In `auto` the
+ * period is chosen from the data: the profile is used once a period and a quarter has been seen and
+ * its residuals are clearly smaller than a flat level's; day-of-week offsets are added once eight
+ * days have been seen and they clearly help. A series without such a pattern keeps mode None and
+ * this detector stays silent (raw 0, band NaN).
+ */
+export class Seasonal implements Detector {
+  readonly name = 'seasonal';
+  /** Configured period: -1 auto (daily, plus weekly offsets), 0 off, else the period in ms. */
+  period = new Float64Array(0);
+  mode = new Uint8Array(0);
+  level = new Float64Array(0);
+  bins = new Float32Array(0);
+  dow = new Float32Array(0);
+  t0 = new Float64Array(0);
+  n = new Uint32Array(0);
+  maeFlat = new Float32Array(0);
+  maeProfile = new Float32Array(0);
+  maeWeekly = new Float32Array(0);
+  /** Seasonal component (expected minus level) of the last update, for the Holt-Winters stage. */
+  lastComponent = 0;
+
+  resize(capacity: number): void {
+    this.period = growF64(this.period, capacity, -1);
+    this.mode = growU8(this.mode, capacity);
+    this.level = growF64(this.level, capacity);
+    this.bins = growF32(this.bins, capacity * BINS);
+    this.dow = growF32(this.dow, capacity * 7);
+    this.t0 = growF64(this.t0, capacity);
+    this.n = growU32(this.n, capacity);
+    this.maeFlat = growF32(this.maeFlat, capacity);
+    this.maeProfile = growF32(this.maeProfile, capacity);
+    this.maeWeekly = growF32(this.maeWeekly, capacity);
+  }
+
+  reset(id: number): void {
+    this.mode[id] = SeasonMode.None;
+    this.level[id] = 0;
+    this.bins.fill(0, id * BINS, id * BINS + BINS);
+    this.dow.fill(0, id * 7, id * 7 + 7);
+    this.t0[id] = 0;
+    this.n[id] = 0;
+    this.maeFlat[id] = 0;
+    this.maeProfile[id] = 0;
+    this.maeWeekly[id] = 0;
+  }
+
+  /** -1 auto, 0 none, else a period in ms. Restarts learning if it changes. */
+  setPeriod(id: number, periodMs: number): void {
+    if (this.period[id] === periodMs) return;
+    this.reset(id);
+    this.period[id] = periodMs;
+  }
+
+  update(id: number, tMs: number, x: number, out: DetectorOutput): void {
+    this.lastComponent = 0;
+    out.raw = 0;
+    out.expected = NaN;
+    out.lower = NaN;
+    out.upper = NaN;
+    const cfg = this.period[id]!;
+    if (cfg === 0) return;
+    const P = cfg < 0 ? DAY_MS : cfg;
+    const n = this.n[id]!;
+    if (n === 0) {
+      this.t0[id] = tMs;
+      this.level[id] = x;
+      this.n[id] = 1;
+      return;
+    }
+    const elapsed = tMs - this.t0[id]!;
+    let ph = tMs % P;
+    if (ph < 0) ph += P;
+    const bi = id * BINS + ((ph * BINS / P) | 0);
+    let day = Math.floor(tMs / DAY_MS) % 7;
+    if (day < 0) day += 7;
+    const di = id * 7 + day;
+
+    const L = this.level[id]!;
+    const S = this.bins[bi]!;
+    const W = this.dow[di]!;
+    const eFlat = x - L;
+    const eProf = eFlat - S;
+    const eWeek = eProf - W;
+
+    let mode = this.mode[id]!;
+    const seen = elapsed >= 1.25 * P;
+    if (cfg < 0) {
+      const mf = this.maeFlat[id]!, mp = this.maeProfile[id]!, mw = this.maeWeekly[id]!;
+      if (!seen) mode = SeasonMode.None;
+      else if (mode === SeasonMode.None) { if (mp < 0.6 * mf) mode = SeasonMode.Profile; }
+      else if (mp > 0.75 * mf) mode = SeasonMode.None;
+      if (mode !== SeasonMode.None && elapsed >= 8 * DAY_MS) {
+        if (mode === SeasonMode.Profile && mw < 0.8 * mp) mode = SeasonMode.Weekly;
+        else if (mode === SeasonMode.Weekly && mw > 0.9 * mp) mode = SeasonMode.Profile;
+      }
+    } else {
+      mode = seen ? (cfg === WEEK_MS ? SeasonMode.Weekly : SeasonMode.Profile) : SeasonMode.None;
+    }
+    this.mode[id] = mode;
+
+    if (mode !== SeasonMode.None) {
+      const weekly = mode === SeasonMode.Weekly && elapsed >= 8 * DAY_MS;
+      const comp = weekly ? S + W : S;
+      const mae = weekly ? this.maeWeekly[id]! : this.maeProfile[id]!;
+      const sd = MAD_TO_SIGMA * mae + scaleFloor(L);
+      const e = weekly ? eWeek : eProf;
+      out.raw = (e < 0 ? -e : e) / sd;
+      out.expected = L + comp;
+      out.lower = out.expected - 3 * sd;
+      out.upper = out.expected + 3 * sd;
+      this.lastComponent = comp;
+    }
+
+    // Learn. Residuals are clipped at 4 sigma once warmed up so one outlier moves little.
+    const periods = elapsed / P;
+    const warm = periods < 2;
+    const aBin = warm ? Math.max(BIN_RATE, 1 / (1 + periods)) : BIN_RATE;
+    const aLev = Math.max(LEVEL_RATE, 1 / (n + 1));
+    const aMae = Math.max(MAE_RATE, 1 / (n + 1));
+    const lim = warm ? Infinity : 4 * (MAD_TO_SIGMA * this.maeProfile[id]! + scaleFloor(L));
+    this.level[id] = L + aLev * clip(x - S - L, lim);
+    this.bins[bi] = S + aBin * clip(eProf, lim);
+    this.dow[di] = W + DOW_RATE * clip(eWeek, lim);
+    this.maeFlat[id] = this.maeFlat[id]! + aMae * (Math.abs(clip(eFlat, lim)) - this.maeFlat[id]!);
+    this.maeProfile[id] = this.maeProfile[id]! + aMae * (Math.abs(clip(eProf, lim)) - this.maeProfile[id]!);
+    this.maeWeekly[id] = this.maeWeekly[id]! + aMae * (Math.abs(clip(eWeek, lim)) - this.maeWeekly[id]!);
+    this.n[id] = n + 1;
+  }
+
+  /** Re-baseline after a lasting change: move the level by `delta`. */
+  shift(id: number, delta: number): void {
+    this.level[id] = this.level[id]! + delta;
+  }
+}
+
+function clip(v: number, lim: number): number {
+  return v > lim ? lim : v < -lim ? -lim : v;
+}

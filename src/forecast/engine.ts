@@ -1,0 +1,1084 @@
+import type { SeriesComponent } from '../series/component.js';
+import type { ForecastConfig } from './config.js';
+import { durationMs } from '../config/duration.js';
+import { formatDurationMs } from './duration.js';
+import { IntervalTable } from './intervals.js';
+import {
+  dampedSteps,
+  HOLT,
+  HOLT_SF,
+  HOLT_TF,
+  HW,
+  HW_ALPHA,
+  HW_BETA,
+  HW_GAMMA,
+  HW_PHI,
+  LINEAR,
+  LSTM,
+  MODEL_COUNT,
+  MODEL_NAMES,
+  NAIVE,
+  NO_MODEL,
+  SES,
+  SES_ALPHA,
+  SNAIVE,
+} from './models.js';
+import {
+  decideSeason,
+  DAY_MS,
+  foldSlot,
+  LAG_COUNT,
+  LAGS,
+  SEASON_MIN_VISITS,
+  SEASON_NONE,
+  SEASON_UNDECIDED,
+  SLOT_MS,
+  SLOTS,
+} from './season.js';
+import type { LstmRunner } from './lstm-runner.js';
+
+/** Width of one model step (bucket) unless the series is sampled more sparsely. */
+export const BASE_STEP_MS = 300_000;
+/** LSTM input window, in buckets (read from the day ring). */
+export const RING = 16;
+/** Day ring entries per series: one day of 5-minute buckets (fewer are used at coarser steps). */
+export const DAY_BUCKETS = 288;
+/** Day ring codes: 0..QMAX map linearly onto the series' range [qLo, qHi]; MISSING is unknown. */
+const QMAX = 254;
+const MISSING = 255;
+/** Holt-Winters season coefficients are Int16 codes; a new scale is range / HW_Q. */
+const HW_Q = 4096;
+/** Samples used to learn the sampling interval before the models start. */
+const WARM = 8;
+/** Missing buckets walked one by one after a gap; longer gaps are jumped. */
+const MAX_GAP_BUCKETS = 64;
+/** Running MAE weight once enough rolling-origin evaluations were made. */
+const MAE_RATE = Number(process.env.AUGUR_MAE_RATE ?? 0.05);
+/** Evaluations before the choice leaves its default (simple exponential smoothing). */
+const MIN_EVALS = 3;
+/** A new model replaces the current choice only when its MAE is this much smaller. */
+const SWITCH_MARGIN = 0.97;
+/** Season slots per series for the Holt-Winters profile. */
+const HW_SLOTS = SLOTS;
+/** Step (model bucket width) for a sampling interval: the smallest divisor of a day >= it. */
+export function stepFor(gapMs: number): number {
+  if (!(gapMs > BASE_STEP_MS) || !Number.isFinite(gapMs)) return BASE_STEP_MS;
+  for (let u = Math.ceil(gapMs / BASE_STEP_MS - 1e-9); u < DAY_BUCKETS; u++) {
+    if (DAY_BUCKETS % u === 0) return u * BASE_STEP_MS;
+  }
+  return DAY_MS;
+}
+/** Points sampled along the forecast path to find a threshold crossing. */
+const BREACH_POINTS = 24;
+const SEASON_STATS = 2 + LAG_COUNT;
+
+export interface ForecastPoint {
+  t: number;
+  value: number;
+  lower: number;
+  upper: number;
+  /** Every configured level of the series' profile, the first being `lower`/`upper`. */
+  intervals: { level: number; lower: number; upper: number }[];
+}
+
+interface Profile {
+  enabled: boolean;
+  /** Per engine horizon index: whether this profile forecasts it. */
+  horizonOn: boolean[];
+  /** Engine horizon indexes of this profile, and the longest of them (for breach paths). */
+  horizons: number[];
+  longest: number;
+  levels: number[];
+  /** Per engine threshold index: whether this profile exposes it. */
+  thresholdOn: boolean[];
+  modelOn: boolean[];
+  intervals: IntervalTable;
+}
+
+function growTo<T extends Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int32Array | Int16Array | Int8Array>(
+  a: T,
+  n: number,
+  fill: number,
+): T {
+  if (a.length >= n) return a;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+/**
+ * Forecasts every series at each configured horizon. Samples are aggregated into buckets of 5
+ * minutes (or the series' sampling interval when coarser); each closed bucket updates the models,
+ * makes a rolling-origin forecast every `horizon` to score every model, and refreshes the chosen
+ * model's forecast and interval. All state lives in typed arrays indexed by series id.
+ */
+export class ForecastEngine implements SeriesComponent {
+  readonly horizonMs: number[];
+  readonly horizonLabels: string[];
+  readonly thresholds: number[];
+  readonly profiles: Profile[];
+
+  /** Outputs per horizon index: forecast made at the last bucket end for that time + horizon. */
+  forecast: Float32Array[];
+  lower: Float32Array[];
+  upper: Float32Array[];
+  /** Per threshold index: seconds until the forecast path crosses it, +Inf beyond the horizon. */
+  breachSeconds: Float32Array[];
+
+  trainingRuns = 0;
+  trainingErrors = 0;
+  lastTrainingSeconds = 0;
+
+  private cap = 0;
+  private profileOf = new Uint8Array(0);
+  groupOf = new Int32Array(0);
+  // sampling and buckets
+  private warm = new Uint8Array(0);
+  /** Bucket width; during warm-up, the smallest gap seen so far (0 = none). */
+  stepMs = new Uint32Array(0);
+  /** End time of the last closed bucket: the origin of the current forecasts. */
+  bucketEnd = new Float64Array(0);
+  private accSum = new Float64Array(0);
+  private accCount = new Uint16Array(0);
+  lastX = new Float32Array(0);
+  /** Buckets closed so far (1 = first). */
+  buckets = new Uint32Array(0);
+  /**
+   * Day ring: the last day of bucket means, 8-bit codes over [qLo, qHi]; the bucket ending at E
+   * sits at position floor((E mod day) / step). The range is refitted to the last day's extremes
+   * once a day (so values at the extremes, such as both levels of a square wave, are exact) and
+   * widened with headroom when a value falls outside it.
+   */
+  private dayRing = new Uint8Array(0);
+  private qLo = new Float32Array(0);
+  private qHi = new Float32Array(0);
+  private dMin = new Float32Array(0);
+  private dMax = new Float32Array(0);
+  // models
+  private sesL = new Float32Array(0);
+  private holtS = new Float32Array(0);
+  private holtB = new Float32Array(0);
+  private hwL = new Float32Array(0);
+  private hwB = new Float32Array(0);
+  /** Time (Unix seconds) of Holt-Winters' last update; its season as Int16 codes of hwScale. */
+  private hwT = new Uint32Array(0);
+  private hwS = new Int16Array(0);
+  private hwScale = new Float32Array(0);
+  private season = new Uint8Array(0);
+  private slotNow = new Int8Array(0);
+  private slotSum = new Float32Array(0);
+  private slotCount = new Uint8Array(0);
+  /** Sum and count of yesterday's values at the positions of the current slot. */
+  private slotPrevSum = new Float32Array(0);
+  private slotPrevCount = new Uint8Array(0);
+  private readonly lagVals = new Float64Array(LAG_COUNT);
+  private readonly slotMeans = new Float64Array(SLOTS);
+  /** Completed slot visits; past 252 it steps back by 126 (it only matters >= 96, mod 6). */
+  private slotVisits = new Uint8Array(0);
+  private seasonStats = new Float32Array(0);
+  /** LSTM: predicted change to each horizon, and the bucket count when it was published. */
+  lstmChange: Float32Array[];
+  lstmAt = new Uint32Array(0);
+  // choice, per horizon index
+  private pend: Float32Array[];
+  private pendDue: Uint32Array[];
+  private mae: Float32Array[];
+  private evals: Uint8Array[];
+  private chosen: Uint8Array[];
+  private usage: Float64Array;
+
+  lstm: LstmRunner | null = null;
+  private readonly configs: readonly ForecastConfig[];
+
+  constructor(configs: readonly ForecastConfig[]) {
+    this.configs = configs;
+    if (configs.length === 0) throw new Error('ForecastEngine needs at least one profile');
+    const hset = new Set<number>();
+    const tset = new Set<number>();
+    for (const c of configs) {
+      for (const h of c.horizons) hset.add(durationMs(h));
+      for (const t of c.breach_thresholds) tset.add(t);
+    }
+    this.horizonMs = [...hset].sort((a, b) => a - b);
+    this.horizonLabels = this.horizonMs.map(formatDurationMs);
+    this.thresholds = [...tset].sort((a, b) => a - b);
+    const nh = this.horizonMs.length;
+    this.profiles = configs.map((c) => {
+      const on = new Set(c.horizons.map(durationMs));
+      const horizonOn = this.horizonMs.map((h) => on.has(h));
+      const horizons = horizonOn.flatMap((o, i) => (o ? [i] : []));
+      const ths = new Set(c.breach_thresholds);
+      const m = c.models;
+      return {
+        enabled: c.enabled,
+        horizonOn,
+        horizons,
+        longest: horizons[horizons.length - 1]!,
+        levels: [...c.levels],
+        thresholdOn: this.thresholds.map((t) => ths.has(t)),
+        modelOn: [m.naive, m.ses, m.seasonal_naive, m.linear, m.holt, m.holt_winters, m.lstm],
+        intervals: new IntervalTable(MODEL_COUNT * nh, c.levels),
+      };
+    });
+    const per = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, make);
+    this.forecast = per(nh, () => new Float32Array(0));
+    this.lower = per(nh, () => new Float32Array(0));
+    this.upper = per(nh, () => new Float32Array(0));
+    this.breachSeconds = per(this.thresholds.length, () => new Float32Array(0));
+    this.lstmChange = per(nh, () => new Float32Array(0));
+    this.pend = per(nh, () => new Float32Array(0));
+    this.pendDue = per(nh, () => new Uint32Array(0));
+    this.mae = per(nh, () => new Float32Array(0));
+    this.evals = per(nh, () => new Uint8Array(0));
+    this.chosen = per(nh, () => new Uint8Array(0));
+    this.usage = new Float64Array(nh * MODEL_COUNT);
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  resize(capacity: number): void {
+    if (capacity <= this.cap) return;
+    const n = capacity;
+    this.profileOf = growTo(this.profileOf, n, 0);
+    this.groupOf = growTo(this.groupOf, n, -1);
+    this.warm = growTo(this.warm, n, 0);
+    this.stepMs = growTo(this.stepMs, n, 0);
+    this.bucketEnd = growTo(this.bucketEnd, n, NaN);
+    this.accSum = growTo(this.accSum, n, 0);
+    this.accCount = growTo(this.accCount, n, 0);
+    this.lastX = growTo(this.lastX, n, NaN);
+    this.buckets = growTo(this.buckets, n, 0);
+    this.dayRing = growTo(this.dayRing, n * DAY_BUCKETS, MISSING);
+    this.qLo = growTo(this.qLo, n, NaN);
+    this.qHi = growTo(this.qHi, n, NaN);
+    this.dMin = growTo(this.dMin, n, NaN);
+    this.dMax = growTo(this.dMax, n, NaN);
+    this.sesL = growTo(this.sesL, n, NaN);
+    this.holtS = growTo(this.holtS, n, NaN);
+    this.holtB = growTo(this.holtB, n, 0);
+    this.hwL = growTo(this.hwL, n, NaN);
+    this.hwB = growTo(this.hwB, n, 0);
+    this.hwT = growTo(this.hwT, n, 0);
+    this.hwS = growTo(this.hwS, n * HW_SLOTS, 0);
+    this.hwScale = growTo(this.hwScale, n, 0);
+    this.season = growTo(this.season, n, SEASON_UNDECIDED);
+    this.slotNow = growTo(this.slotNow, n, -1);
+    this.slotSum = growTo(this.slotSum, n, 0);
+    this.slotCount = growTo(this.slotCount, n, 0);
+    this.slotPrevSum = growTo(this.slotPrevSum, n, 0);
+    this.slotPrevCount = growTo(this.slotPrevCount, n, 0);
+    this.slotVisits = growTo(this.slotVisits, n, 0);
+    this.seasonStats = growTo(this.seasonStats, n * SEASON_STATS, 0);
+    this.lstmAt = growTo(this.lstmAt, n, 0);
+    for (let h = 0; h < this.horizonMs.length; h++) {
+      this.forecast[h] = growTo(this.forecast[h]!, n, NaN);
+      this.lower[h] = growTo(this.lower[h]!, n, NaN);
+      this.upper[h] = growTo(this.upper[h]!, n, NaN);
+      this.lstmChange[h] = growTo(this.lstmChange[h]!, n, NaN);
+      this.pend[h] = growTo(this.pend[h]!, n * MODEL_COUNT, NaN);
+      this.pendDue[h] = growTo(this.pendDue[h]!, n, 0);
+      this.mae[h] = growTo(this.mae[h]!, n * MODEL_COUNT, NaN);
+      this.evals[h] = growTo(this.evals[h]!, n, 0);
+      this.chosen[h] = growTo(this.chosen[h]!, n, NO_MODEL);
+    }
+    for (let t = 0; t < this.thresholds.length; t++) {
+      this.breachSeconds[t] = growTo(this.breachSeconds[t]!, n, NaN);
+    }
+    this.cap = capacity;
+  }
+
+  reset(id: number): void {
+    for (let h = 0; h < this.horizonMs.length; h++) {
+      const c = this.chosen[h]![id]!;
+      if (c !== NO_MODEL) this.usage[h * MODEL_COUNT + c]! -= 1;
+      this.chosen[h]![id] = NO_MODEL;
+      this.forecast[h]![id] = NaN;
+      this.lower[h]![id] = NaN;
+      this.upper[h]![id] = NaN;
+      this.lstmChange[h]![id] = NaN;
+      this.pend[h]!.fill(NaN, id * MODEL_COUNT, (id + 1) * MODEL_COUNT);
+      this.mae[h]!.fill(NaN, id * MODEL_COUNT, (id + 1) * MODEL_COUNT);
+      this.pendDue[h]![id] = 0;
+      this.evals[h]![id] = 0;
+    }
+    for (let t = 0; t < this.thresholds.length; t++) this.breachSeconds[t]![id] = NaN;
+    this.profileOf[id] = 0;
+    this.groupOf[id] = -1;
+    this.warm[id] = 0;
+    this.stepMs[id] = 0;
+    this.bucketEnd[id] = NaN;
+    this.accSum[id] = 0;
+    this.accCount[id] = 0;
+    this.lastX[id] = NaN;
+    this.buckets[id] = 0;
+    this.dayRing.fill(MISSING, id * DAY_BUCKETS, (id + 1) * DAY_BUCKETS);
+    this.qLo[id] = NaN;
+    this.qHi[id] = NaN;
+    this.dMin[id] = NaN;
+    this.dMax[id] = NaN;
+    this.sesL[id] = NaN;
+    this.holtS[id] = NaN;
+    this.holtB[id] = 0;
+    this.hwL[id] = NaN;
+    this.hwB[id] = 0;
+    this.hwT[id] = 0;
+    this.hwS.fill(0, id * HW_SLOTS, (id + 1) * HW_SLOTS);
+    this.hwScale[id] = 0;
+    this.season[id] = SEASON_UNDECIDED;
+    this.slotNow[id] = -1;
+    this.slotSum[id] = 0;
+    this.slotCount[id] = 0;
+    this.slotPrevSum[id] = 0;
+    this.slotPrevCount[id] = 0;
+    this.slotVisits[id] = 0;
+    this.seasonStats.fill(0, id * SEASON_STATS, (id + 1) * SEASON_STATS);
+    this.lstmAt[id] = 0;
+  }
+
+  setProfile(id: number, index: number): void {
+    this.profileOf[id] = index < this.profiles.length ? index : 0;
+  }
+
+  setGroup(id: number, group: number): void {
+    this.groupOf[id] = group;
+  }
+
+  profileIndex(id: number): number {
+    return this.profileOf[id]!;
+  }
+
+  /** Feeds one sample; samples of a series arrive in time order, x finite. Allocation-free. */
+  observe(id: number, tMs: number, x: number): void {
+    const prof = this.profiles[this.profileOf[id]!]!;
+    if (!prof.enabled) return;
+    const w = this.warm[id]!;
+    if (w < WARM) {
+      this.warmUp(id, w, tMs, x);
+      return;
+    }
+    const step = this.stepMs[id]!;
+    let end = this.bucketEnd[id]! + step;
+    if (tMs > end) {
+      this.closeOpen(id, prof, end);
+      let k = Math.ceil((tMs - end) / step) - 1;
+      if (k > MAX_GAP_BUCKETS) {
+        // Long silence: jump, keeping the bucket grid's phase.
+        this.bucketEnd[id]! += (k - MAX_GAP_BUCKETS) * step;
+        this.buckets[id]! += k - MAX_GAP_BUCKETS;
+        k = MAX_GAP_BUCKETS;
+      }
+      for (; k > 0; k--) this.closeMissing(id, prof);
+      end = this.bucketEnd[id]! + step;
+    }
+    this.accSum[id]! += x;
+    if (this.accCount[id]! < 65535) this.accCount[id]! += 1;
+    this.lastX[id] = x;
+    if (tMs === end) this.closeOpen(id, prof, end);
+    else this.refreshOpen(id, prof, tMs - this.bucketEnd[id]!);
+  }
+
+  /**
+   * A sample inside the open bucket: the outputs become the forecast made now for now + horizon
+   * (the models' state is still that of the last bucket end, `age` ms ago), and the interval
+   * widens as for a forecast `age` further ahead.
+   */
+  private refreshOpen(id: number, prof: Profile, age: number): void {
+    const nh = this.horizonMs.length;
+    for (const h of prof.horizons) {
+      const hMs = this.horizonMs[h]!;
+      let c = this.chosen[h]![id]!;
+      if (c === NO_MODEL) c = SES;
+      let f = this.predict(id, c, hMs, hMs + age);
+      if (f !== f) {
+        c = SES;
+        f = this.predict(id, SES, hMs, hMs + age);
+      }
+      if (f !== f) continue;
+      const a = this.mae[h]![id * MODEL_COUNT + c]! * Math.sqrt(1 + age / hMs);
+      const cell = c * nh + h;
+      this.forecast[h]![id] = f;
+      this.lower[h]![id] = f + prof.intervals.lowerQ(cell, 0) * a;
+      this.upper[h]![id] = f + prof.intervals.upperQ(cell, 0) * a;
+    }
+  }
+
+  private warmUp(id: number, w: number, tMs: number, x: number): void {
+    if (w > 0) {
+      const gap = Math.min(tMs - this.bucketEnd[id]!, 0xffffffff);
+      const g = this.stepMs[id]!;
+      if (gap > 0 && (g === 0 || gap < g)) this.stepMs[id] = gap;
+    }
+    this.bucketEnd[id] = tMs;
+    this.lastX[id] = x;
+    this.warm[id] = w + 1;
+    if (w + 1 < WARM) return;
+    const g = this.stepMs[id]!;
+    const step = stepFor(g === 0 ? Infinity : g);
+    this.stepMs[id] = step;
+    // The warm-up's last sample becomes the first bucket, ending at its own time.
+    this.accSum[id] = x;
+    this.accCount[id] = 1;
+    this.bucketEnd[id] = tMs - step;
+    this.closeOpen(id, this.profiles[this.profileOf[id]!]!, tMs);
+  }
+
+  private closeOpen(id: number, prof: Profile, end: number): void {
+    const c = this.accCount[id]!;
+    if (c === 0) {
+      this.closeMissing(id, prof);
+      return;
+    }
+    this.bucketEnd[id] = end;
+    const y = this.accSum[id]! / c;
+    this.accSum[id] = 0;
+    this.accCount[id] = 0;
+    this.closeBucket(id, prof, y, end);
+  }
+
+  private closeMissing(id: number, prof: Profile): void {
+    const step = this.stepMs[id]!;
+    const end = this.bucketEnd[id]! + step;
+    this.bucketEnd[id] = end;
+    const n = ++this.buckets[id]!;
+    const p = dayPos(end, step);
+    if (p === 0) this.refit(id, step);
+    // A missing bucket repeats the previous one.
+    const base = id * DAY_BUCKETS;
+    this.dayRing[base + p] = this.dayRing[base + (p === 0 ? DAY_MS / step - 1 : p - 1)]!;
+    for (const h of prof.horizons) {
+      const due = this.pendDue[h]!;
+      if (due[id] !== 0 && due[id]! <= n) due[id] = 0;
+    }
+  }
+
+  private closeBucket(id: number, prof: Profile, y: number, end: number): void {
+    const n = ++this.buckets[id]!;
+    const step = this.stepMs[id]!;
+    const p = dayPos(end, step);
+    if (p === 0) this.refit(id, step);
+    const old = this.decode(id, this.dayRing[id * DAY_BUCKETS + p]!);
+    this.store(id, p, y, step);
+    this.updateModels(id, y);
+    this.updateDay(id, y, old, p, step, end);
+    // Forecasts target the value at a time, so they are scored against the latest sample.
+    const target = this.lastX[id]!;
+    for (const h of prof.horizons) this.scoreAndForecast(id, prof, h, n, target);
+    if (this.thresholds.length > 0) this.updateBreach(id, prof);
+  }
+
+  private decode(id: number, c: number): number {
+    if (c === MISSING) return NaN;
+    if (c === QMAX) return this.qHi[id]!;
+    const lo = this.qLo[id]!;
+    return lo + (c * (this.qHi[id]! - lo)) / QMAX;
+  }
+
+  /** Writes y at day ring position p, widening the range first when y falls outside it. */
+  private store(id: number, p: number, y: number, step: number): void {
+    let lo = this.qLo[id]!;
+    let hi = this.qHi[id]!;
+    if (lo !== lo) {
+      this.qLo[id] = y;
+      this.qHi[id] = y;
+    } else if (y < lo || y > hi) {
+      const nlo = y < lo ? y : lo;
+      const nhi = y > hi ? y : hi;
+      const pad = (nhi - nlo) / 8;
+      this.recode(id, y < lo ? nlo - pad : lo, y > hi ? nhi + pad : hi, step);
+    }
+    const m = this.dMin[id]!;
+    if (!(m <= y)) this.dMin[id] = y;
+    const M = this.dMax[id]!;
+    if (!(M >= y)) this.dMax[id] = y;
+    lo = this.qLo[id]!;
+    hi = this.qHi[id]!;
+    let c = hi > lo ? Math.round(((y - lo) / (hi - lo)) * QMAX) : 0;
+    if (c < 0) c = 0;
+    else if (c > QMAX) c = QMAX;
+    this.dayRing[id * DAY_BUCKETS + p] = c;
+  }
+
+  /** Once a day (at position 0): the range becomes the extremes written over the last day. */
+  private refit(id: number, step: number): void {
+    const lo = this.dMin[id]!;
+    const hi = this.dMax[id]!;
+    if (lo !== lo) return;
+    if (lo !== this.qLo[id] || hi !== this.qHi[id]) this.recode(id, lo, hi, step);
+    this.dMin[id] = NaN;
+    this.dMax[id] = NaN;
+  }
+
+  /** Re-encodes the day ring for the range [lo, hi]. */
+  private recode(id: number, lo: number, hi: number, step: number): void {
+    const olo = this.qLo[id]!;
+    const ohi = this.qHi[id]!;
+    this.qLo[id] = lo;
+    this.qHi[id] = hi;
+    const nlo = this.qLo[id]!;
+    const nhi = this.qHi[id]!;
+    const ow = (ohi - olo) / QMAX;
+    const k = nhi > nlo ? QMAX / (nhi - nlo) : 0;
+    const base = id * DAY_BUCKETS;
+    const P = DAY_MS / step;
+    for (let i = base; i < base + P; i++) {
+      const c = this.dayRing[i]!;
+      if (c === MISSING) continue;
+      const v = c === QMAX ? ohi : olo + c * ow;
+      let d = Math.round((v - nlo) * k);
+      if (d < 0) d = 0;
+      else if (d > QMAX) d = QMAX;
+      this.dayRing[i] = d;
+    }
+  }
+
+  /** The bucket value `ago` buckets before the latest (0 = latest, < a day); NaN if unknown. */
+  recent(id: number, ago: number): number {
+    const step = this.stepMs[id]!;
+    if (step === 0 || this.buckets[id] === 0) return NaN;
+    const P = DAY_MS / step;
+    if (ago < 0 || ago >= P) return NaN;
+    let q = dayPos(this.bucketEnd[id]!, step) - ago;
+    if (q < 0) q += P;
+    return this.decode(id, this.dayRing[id * DAY_BUCKETS + q]!);
+  }
+
+  private updateModels(id: number, y: number): void {
+    const s = this.sesL[id]!;
+    if (s !== s) {
+      this.sesL[id] = y;
+      this.holtS[id] = y;
+      this.holtB[id] = 0;
+    } else {
+      this.sesL[id] = s + SES_ALPHA * (y - s);
+      const hs = this.holtS[id]!;
+      const hb = this.holtB[id]!;
+      const ns = HOLT_SF * y + (1 - HOLT_SF) * (hs + hb);
+      this.holtS[id] = ns;
+      this.holtB[id] = HOLT_TF * (ns - hs) + (1 - HOLT_TF) * hb;
+    }
+  }
+
+  /**
+   * 30-minute slots: the mean of each slot visit (from the buckets at its ring positions) feeds
+   * season detection and Holt-Winters. `old` is yesterday's value at position p.
+   */
+  private updateDay(id: number, y: number, old: number, p: number, step: number, end: number): void {
+    const j = Math.floor((p * step) / SLOT_MS);
+    const cur = this.slotNow[id]!;
+    if (j !== cur) {
+      if (cur >= 0 && this.slotCount[id]! > 0) this.completeSlot(id, cur, end);
+      this.slotNow[id] = j;
+      this.slotSum[id] = 0;
+      this.slotCount[id] = 0;
+      this.slotPrevSum[id] = 0;
+      this.slotPrevCount[id] = 0;
+    }
+    this.slotSum[id]! += y;
+    if (this.slotCount[id]! < 255) this.slotCount[id]! += 1;
+    if (old === old) {
+      this.slotPrevSum[id]! += old;
+      if (this.slotPrevCount[id]! < 255) this.slotPrevCount[id]! += 1;
+    }
+  }
+
+  private completeSlot(id: number, cur: number, end: number): void {
+    const v = this.slotSum[id]! / this.slotCount[id]!;
+    const visits = this.slotVisits[id]!;
+    const lag = this.lagVals;
+    for (let k = 0; k < LAG_COUNT; k++) {
+      const L = LAGS[k]!;
+      if (L === SLOTS) {
+        const c = this.slotPrevCount[id]!;
+        lag[k] = c > 0 ? this.slotPrevSum[id]! / c : NaN;
+      } else lag[k] = this.slotMean(id, (cur - L + SLOTS) % SLOTS);
+    }
+    foldSlot(v, lag, this.seasonStats, id * SEASON_STATS, visits === 0);
+    this.updateHoltWinters(id, v, cur, end - posMod(end - (cur + 0.5) * SLOT_MS, DAY_MS));
+    this.slotVisits[id] = visits + 1 >= 252 ? visits + 1 - 126 : visits + 1;
+    if (visits + 1 === SLOTS && this.season[id] === SEASON_UNDECIDED) this.initSeason(id, DAY_MS);
+    if (visits + 1 >= SEASON_MIN_VISITS && (visits + 1) % 6 === 0) {
+      const p = decideSeason(this.seasonStats, id * SEASON_STATS);
+      const old = this.season[id]!;
+      if (p !== old) {
+        this.season[id] = p;
+        // The undecided state already models a daily season: keep what it learned.
+        if (!(old === SEASON_UNDECIDED && p * SLOT_MS === DAY_MS)) this.initSeason(id, this.seasonPeriodMs(id));
+      }
+    }
+  }
+
+  /** Mean of the day ring values of slot j (NaN when none is known). */
+  private slotMean(id: number, j: number): number {
+    const step = this.stepMs[id]!;
+    const P = DAY_MS / step;
+    const from = Math.ceil((j * SLOT_MS) / step);
+    const to = Math.min(P, Math.ceil(((j + 1) * SLOT_MS) / step));
+    const base = id * DAY_BUCKETS;
+    let sum = 0;
+    let n = 0;
+    for (let q = from; q < to; q++) {
+      const v = this.decode(id, this.dayRing[base + q]!);
+      if (v === v) {
+        sum += v;
+        n++;
+      }
+    }
+    return n > 0 ? sum / n : NaN;
+  }
+
+  /**
+   * Additive Holt-Winters with damped trend on the 30-minute slot series: one update per completed
+   * slot visit, so a season of P has P / 30m coefficients updated once per season.
+   */
+  private updateHoltWinters(id: number, y: number, slot: number, tCenter: number): void {
+    const l = this.hwL[id]!;
+    this.hwT[id] = Math.max(0, Math.round(tCenter / 1000));
+    if (l !== l) {
+      this.hwL[id] = y;
+      this.hwB[id] = 0;
+      return;
+    }
+    const b = this.hwB[id]!;
+    const p = this.seasonPeriodMs(id);
+    let si = -1;
+    let sv = 0;
+    if (p > 0) {
+      si = id * HW_SLOTS + (slot % (p / SLOT_MS));
+      sv = this.hwS[si]! * this.hwScale[id]!;
+    }
+    const nl = HW_ALPHA * (y - sv) + (1 - HW_ALPHA) * (l + HW_PHI * b);
+    this.hwL[id] = nl;
+    this.hwB[id] = HW_BETA * (nl - l) + (1 - HW_BETA) * HW_PHI * b;
+    if (si >= 0) this.setSeason(id, si, HW_GAMMA * (y - nl) + (1 - HW_GAMMA) * sv);
+  }
+
+  /** Stores a Holt-Winters season coefficient, coarsening the series' code scale if needed. */
+  private setSeason(id: number, i: number, v: number): void {
+    let sc = this.hwScale[id]!;
+    if (!(sc > 0)) {
+      sc = Math.max(Math.abs(v), this.qHi[id]! - this.qLo[id]!, 1e-30) / HW_Q;
+      if (!(sc > 0)) sc = 1e-30;
+      this.hwScale[id] = sc;
+      sc = this.hwScale[id]!;
+    }
+    let c = Math.round(v / sc);
+    while (c > 32767 || c < -32767) {
+      const base = id * HW_SLOTS;
+      for (let k = base; k < base + HW_SLOTS; k++) this.hwS[k] = Math.round(this.hwS[k]! / 2);
+      this.hwScale[id] = sc * 2;
+      sc = this.hwScale[id]!;
+      c = Math.round(v / sc);
+    }
+    this.hwS[i] = c;
+  }
+
+  /**
+   * Starts Holt-Winters' season from the slot means of the day ring (zero-started coefficients take
+   * many seasons to converge because the level absorbs the season meanwhile).
+   */
+  private initSeason(id: number, periodMs: number): void {
+    const base = id * HW_SLOTS;
+    this.hwS.fill(0, base, base + HW_SLOTS);
+    this.hwScale[id] = 0;
+    if (periodMs === 0) return;
+    const ps = periodMs / SLOT_MS;
+    const means = this.slotMeans;
+    let total = 0;
+    let n = 0;
+    for (let k = 0; k < ps; k++) {
+      let sum = 0;
+      let c = 0;
+      for (let j = k; j < SLOTS; j += ps) {
+        const v = this.slotMean(id, j);
+        if (v === v) {
+          sum += v;
+          c++;
+        }
+      }
+      means[k] = c > 0 ? sum / c : NaN;
+      if (c > 0) {
+        total += sum / c;
+        n++;
+      }
+    }
+    if (n === 0) return;
+    const mean = total / n;
+    let spread = 0;
+    for (let k = 0; k < ps; k++) {
+      const v = means[k]!;
+      if (v === v) spread = Math.max(spread, Math.abs(v - mean));
+    }
+    this.hwScale[id] = Math.max(spread, this.qHi[id]! - this.qLo[id]!, 1e-30) / HW_Q;
+    for (let k = 0; k < ps; k++) {
+      const v = means[k]!;
+      this.setSeason(id, base + k, v === v ? v - mean : 0);
+    }
+    this.hwL[id] = mean;
+    this.hwB[id] = 0;
+  }
+
+  /** Season length used by Holt-Winters: the detected one, a day until decided, 0 for none. */
+  private seasonPeriodMs(id: number): number {
+    const s = this.season[id]!;
+    if (s === SEASON_NONE) return 0;
+    if (s === SEASON_UNDECIDED) return DAY_MS;
+    return s * SLOT_MS;
+  }
+
+  private scoreAndForecast(id: number, prof: Profile, h: number, n: number, y: number): void {
+    const due = this.pendDue[h]!;
+    const base = id * MODEL_COUNT;
+    const pend = this.pend[h]!;
+    const mae = this.mae[h]!;
+    const nh = this.horizonMs.length;
+    const hMs = this.horizonMs[h]!;
+    const ahead = Math.max(1, Math.round(hMs / this.stepMs[id]!));
+    let d = due[id]!;
+    if (d >= WAIT && d - WAIT <= n) d = due[id] = 0;
+    if (d === n) {
+      const table = prof.intervals;
+      for (let m = 0; m < MODEL_COUNT; m++) {
+        const f = pend[base + m]!;
+        if (f !== f) continue;
+        const e = y - f;
+        const a = mae[base + m]!;
+        if (a === a) {
+          if (a > 0) table.record(m * nh + h, e / a);
+          mae[base + m] = a + MAE_RATE * (Math.abs(e) - a);
+        } else {
+          // A model that starts late (the LSTM) has to earn its place against the current choice.
+          const c = this.chosen[h]![id]!;
+          const incumbent = c === NO_MODEL || m !== LSTM ? NaN : mae[base + c]!;
+          mae[base + m] = incumbent > Math.abs(e) ? incumbent : Math.abs(e);
+        }
+      }
+      const ev = this.evals[h]!;
+      if (ev[id]! < 255) ev[id]! += 1;
+      // The next origin waits so that the origins' stride is co-prime with the day: origins then
+      // visit every time of day in turn instead of the same few (a 1h stride on 5-minute
+      // buckets would only ever test 24 times of day).
+      const stride = coprimeStride(ahead, DAY_MS / this.stepMs[id]!);
+      d = due[id] = stride > ahead ? WAIT + n + stride - ahead : 0;
+      this.choose(id, prof, h);
+    } else if (d !== 0 && d < WAIT && d < n) {
+      d = due[id] = 0;
+    }
+    let c = this.chosen[h]![id]!;
+    if (c === NO_MODEL) c = SES;
+    let f: number;
+    if (d === 0) {
+      for (let m = 0; m < MODEL_COUNT; m++) {
+        pend[base + m] = prof.modelOn[m] ? this.predict(id, m, hMs, hMs) : NaN;
+      }
+      due[id] = n + ahead;
+      f = pend[base + c]!;
+    } else {
+      f = this.predict(id, c, hMs, hMs);
+    }
+    if (f !== f) {
+      c = SES;
+      f = this.predict(id, SES, hMs, hMs);
+    }
+    this.forecast[h]![id] = f;
+    const a = mae[base + c]!;
+    const cell = c * nh + h;
+    this.lower[h]![id] = f + prof.intervals.lowerQ(cell, 0) * a;
+    this.upper[h]![id] = f + prof.intervals.upperQ(cell, 0) * a;
+  }
+
+  /** Rolling-origin choice: lowest running MAE (equivalently MASE against seasonal naive). */
+  private choose(id: number, prof: Profile, h: number): void {
+    const chosen = this.chosen[h]!;
+    const cur = chosen[id]!;
+    if (this.evals[h]![id]! < MIN_EVALS) {
+      if (cur === NO_MODEL) {
+        chosen[id] = SES;
+        this.usage[h * MODEL_COUNT + SES]! += 1;
+      }
+      return;
+    }
+    const mae = this.mae[h]!;
+    const base = id * MODEL_COUNT;
+    let best = NO_MODEL;
+    let bestMae = Infinity;
+    for (let m = 0; m < MODEL_COUNT; m++) {
+      if (!prof.modelOn[m]) continue;
+      const a = mae[base + m]!;
+      if (a < bestMae) {
+        bestMae = a;
+        best = m;
+      }
+    }
+    if (best === NO_MODEL || best === cur) return;
+    if (cur !== NO_MODEL && prof.modelOn[cur] && !(bestMae < SWITCH_MARGIN * mae[base + cur]!)) return;
+    if (cur !== NO_MODEL) this.usage[h * MODEL_COUNT + cur]! -= 1;
+    chosen[id] = best;
+    this.usage[h * MODEL_COUNT + best]! += 1;
+  }
+
+  /**
+   * Model m's forecast, made at the last bucket end, for `tauMs` later. `windowMs` is the
+   * predict_linear window (the horizon being served). NaN when the model cannot forecast yet.
+   */
+  predict(id: number, m: number, windowMs: number, tauMs: number): number {
+    const step = this.stepMs[id]!;
+    switch (m) {
+      case NAIVE:
+        return this.lastX[id]!;
+      case SES:
+        return this.sesL[id]!;
+      case SNAIVE:
+        return this.seasonalNaive(id, tauMs);
+      case LINEAR:
+        return this.linear(id, windowMs, tauMs);
+      case HOLT:
+        return this.holtS[id]! + (tauMs / step) * this.holtB[id]!;
+      case HW: {
+        const p = this.seasonPeriodMs(id);
+        const t = this.bucketEnd[id]! + tauMs;
+        let v = this.hwL[id]! + dampedSteps(HW_PHI, (t - this.hwT[id]! * 1000) / SLOT_MS) * this.hwB[id]!;
+        if (p > 0) v += this.hwSeasonAt(id, t, p);
+        return v;
+      }
+      case LSTM: {
+        const at = this.lstmAt[id]!;
+        if (at === 0 || this.buckets[id]! - at > 2 * RING) return NaN;
+        let h = 0;
+        while (h < this.horizonMs.length - 1 && this.horizonMs[h]! < windowMs) h++;
+        const change = this.lstmChange[h]![id]!;
+        return this.lastX[id]! + change * Math.min(1, tauMs / this.horizonMs[h]!);
+      }
+      default:
+        return NaN;
+    }
+  }
+
+  private hwSeasonAt(id: number, t: number, p: number): number {
+    const slots = p / SLOT_MS;
+    const u = posMod(t, p) / SLOT_MS - 0.5;
+    const i0 = Math.floor(u);
+    const f = u - i0;
+    const a = this.hwS[id * HW_SLOTS + ((i0 + slots) % slots)]!;
+    const b = this.hwS[id * HW_SLOTS + ((i0 + 1) % slots)]!;
+    return (a + (b - a) * f) * this.hwScale[id]!;
+  }
+
+  /**
+   * Seasonal naive at bucket resolution: the day ring value one season (or k seasons) before the
+   * target time, interpolated when the target falls between bucket ends.
+   */
+  private seasonalNaive(id: number, tauMs: number): number {
+    let p = this.seasonPeriodMs(id);
+    if (p === 0) p = DAY_MS;
+    const step = this.stepMs[id]!;
+    const P = DAY_MS / step;
+    const k = Math.max(1, Math.ceil(tauMs / p - 1e-9));
+    const o = (tauMs - k * p) / step;
+    const i0 = Math.floor(o + 1e-9);
+    const f = o - i0;
+    const a = i0 > -P ? this.recent(id, -i0) : NaN;
+    if (!(f > 1e-9)) return a;
+    const b = this.recent(id, -i0 - 1);
+    if (a !== a) return b;
+    if (b !== b) return a;
+    return a + (b - a) * f;
+  }
+
+  /** PromQL predict_linear: least squares over the trailing window, evaluated at now + tau. */
+  private linear(id: number, windowMs: number, tauMs: number): number {
+    const step = this.stepMs[id]!;
+    if (step === 0 || this.buckets[id] === 0) return NaN;
+    const P = DAY_MS / step;
+    const k = Math.min(P, Math.max(2, Math.round(windowMs / step)));
+    const p0 = dayPos(this.bucketEnd[id]!, step);
+    const base = id * DAY_BUCKETS;
+    const lo = this.qLo[id]!;
+    const hi = this.qHi[id]!;
+    const w = (hi - lo) / QMAX;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < k; i++) {
+      const q = p0 - i;
+      const c = this.dayRing[base + (q < 0 ? q + P : q)]!;
+      if (c === MISSING) continue;
+      const yv = c === QMAX ? hi : lo + c * w;
+      n++;
+      sx -= i;
+      sy += yv;
+      sxx += i * i;
+      sxy -= i * yv;
+    }
+    if (n < 2) return NaN;
+    const d = n * sxx - sx * sx;
+    if (!(d > 0)) return sy / n;
+    const slope = (n * sxy - sx * sy) / d;
+    return (sy - slope * sx) / n + slope * (tauMs / step);
+  }
+
+  private updateBreach(id: number, prof: Profile): void {
+    const h = prof.longest;
+    const hMs = this.horizonMs[h]!;
+    let c = this.chosen[h]![id]!;
+    if (c === NO_MODEL) c = SES;
+    const x0 = this.lastX[id]!;
+    for (let t = 0; t < this.thresholds.length; t++) {
+      const out = this.breachSeconds[t]!;
+      if (!prof.thresholdOn[t]) {
+        out[id] = NaN;
+        continue;
+      }
+      const th = this.thresholds[t]!;
+      const above = x0 >= th;
+      let prevV = x0;
+      let prevT = 0;
+      let res = Infinity;
+      for (let i = 1; i <= BREACH_POINTS; i++) {
+        const tau = (hMs * i) / BREACH_POINTS;
+        let v = this.predict(id, c, hMs, tau);
+        if (v !== v) v = this.predict(id, SES, hMs, tau);
+        if (above ? v < th : v >= th) {
+          const frac = v === prevV ? 1 : (th - prevV) / (v - prevV);
+          res = (prevT + frac * (tau - prevT)) / 1000;
+          break;
+        }
+        prevV = v;
+        prevT = tau;
+      }
+      out[id] = res;
+    }
+  }
+
+  /** Name of the model serving series `id` at horizon index `h` ('none' before the first bucket). */
+  chosenModel(id: number, h: number): string {
+    const c = this.chosen[h]?.[id];
+    if (c === undefined) return 'none';
+    if (c === NO_MODEL) return this.buckets[id]! > 0 ? 'ses' : 'none';
+    return MODEL_NAMES[c]!;
+  }
+
+  /** Running MAE of each model for series id at horizon h (NaN before its first evaluation). */
+  modelErrors(id: number, h: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let m = 0; m < MODEL_COUNT; m++) out[MODEL_NAMES[m]!] = this.mae[h]![id * MODEL_COUNT + m]!;
+    return out;
+  }
+
+  /** How many (series, horizon) pairs each model serves, summed over horizons. */
+  modelUsage(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let m = 0; m < MODEL_COUNT; m++) {
+      let s = 0;
+      for (let h = 0; h < this.horizonMs.length; h++) s += this.usage[h * MODEL_COUNT + m]!;
+      out[MODEL_NAMES[m]!] = s;
+    }
+    return out;
+  }
+
+  /** Per horizon label, how many series each model serves. */
+  modelUsageByHorizon(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (let h = 0; h < this.horizonMs.length; h++) {
+      const row: Record<string, number> = {};
+      for (let m = 0; m < MODEL_COUNT; m++) row[MODEL_NAMES[m]!] = this.usage[h * MODEL_COUNT + m]!;
+      out[this.horizonLabels[h]!] = row;
+    }
+    return out;
+  }
+
+  /**
+   * The forecast path of series `id` to horizon index `h` in `steps` equal steps, from the last
+   * bucket end. Intervals at intermediate steps scale the horizon's error with sqrt(tau / h).
+   */
+  path(id: number, h: number, steps: number): ForecastPoint[] {
+    const out: ForecastPoint[] = [];
+    if (h < 0 || h >= this.horizonMs.length || id < 0 || id >= this.cap) return out;
+    const prof = this.profiles[this.profileOf[id]!]!;
+    if (!prof.horizonOn[h] || this.buckets[id]! === 0) return out;
+    const hMs = this.horizonMs[h]!;
+    let c = this.chosen[h]![id]!;
+    if (c === NO_MODEL) c = SES;
+    const a = this.mae[h]![id * MODEL_COUNT + c]!;
+    const cell = c * this.horizonMs.length + h;
+    const n = Math.max(1, Math.floor(steps));
+    for (let i = 1; i <= n; i++) {
+      const tau = (hMs * i) / n;
+      let v = this.predict(id, c, hMs, tau);
+      if (v !== v) v = this.predict(id, SES, hMs, tau);
+      const s = a * Math.sqrt(tau / hMs);
+      const intervals = prof.levels.map((level, l) => ({
+        level,
+        lower: v + prof.intervals.lowerQ(cell, l) * s,
+        upper: v + prof.intervals.upperQ(cell, l) * s,
+      }));
+      out.push({ t: this.bucketEnd[id]! + tau, value: v, lower: intervals[0]!.lower, upper: intervals[0]!.upper, intervals });
+    }
+    return out;
+  }
+
+  /** Bytes of per-series state at the current configuration (every per-series typed array). */
+  bytesPerSeries(): number {
+    if (this.cap === 0) {
+      const t = new ForecastEngine(this.configs);
+      t.resize(64);
+      return t.bytesPerSeries();
+    }
+    let bytes = 0;
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'usage' || k === 'lagVals' || k === 'slotMeans') continue;
+      if (ArrayBuffer.isView(v)) bytes += v.byteLength;
+      else if (Array.isArray(v)) for (const a of v) if (ArrayBuffer.isView(a)) bytes += a.byteLength;
+    }
+    return bytes / this.cap;
+  }
+
+  async start(): Promise<void> {
+    if (this.lstm !== null || !this.profiles.some((p) => p.enabled && p.modelOn[LSTM])) return;
+    const { LstmRunner } = await import('./lstm-runner.js');
+    this.lstm = new LstmRunner(this);
+    await this.lstm.start();
+  }
+
+  async stop(): Promise<void> {
+    const l = this.lstm;
+    this.lstm = null;
+    if (l !== null) await l.stop();
+  }
+
+  /** Runs one LSTM training and prediction round now and waits for it (backtests, tests). */
+  async flushBackground(): Promise<void> {
+    if (this.lstm !== null) await this.lstm.round();
+  }
+}
+
+/** Marks a pendDue value as "no pending forecast; next origin at (value - WAIT)". */
+const WAIT = 0x80000000;
+
+/** The smallest stride >= s sharing no factor with the day's bucket count p. */
+export function coprimeStride(s: number, p: number): number {
+  for (let t = s; ; t++) if (gcd(t, p) === 1) return t;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+/** Day ring position of the bucket ending at `end`. */
+function dayPos(end: number, step: number): number {
+  return Math.floor(posMod(end, DAY_MS) / step);
+}
+
+function posMod(t: number, p: number): number {
+  const r = t % p;
+  return r < 0 ? r + p : r;
+}

@@ -1,0 +1,312 @@
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workers.js';
+import { RING, type ForecastEngine } from './engine.js';
+import { LSTM } from './models.js';
+
+/** Training pairs kept per group, and series per group that contribute pairs. */
+const MAX_PAIRS = 1000;
+const MIN_PAIRS = 200;
+/** New pairs that make a group train again (prediction runs every round). */
+const RETRAIN_PAIRS = 200;
+const SAMPLED_PER_GROUP = 64;
+const MAX_PENDING = 4096;
+/** Series handled between yields to the event loop. */
+const CHUNK = 4096;
+/** Windows per prediction call to the worker. */
+const PREDICT_BATCH = 2048;
+export const ROUND_MS = 60_000;
+/**
+ * Duty-cycle cap: LSTM training and prediction may use at most this share of one core. Each
+ * round (every ROUND_MS) gets DUTY * ROUND_MS of worker time; a round that overruns (a long
+ * training) makes the next rounds skip until the debt is paid. Prediction walks each group's
+ * series from a cursor, so at large scale every series is refreshed every few rounds.
+ */
+export const DUTY = 0.1;
+export const ROUND_BUDGET_S = (DUTY * ROUND_MS) / 1000;
+
+interface Snapshot {
+  id: number;
+  n: number;
+  x: Float32Array;
+  y: Float32Array;
+  got: Uint8Array;
+}
+
+interface GroupData {
+  x: Float32Array;
+  y: Float32Array;
+  count: number;
+  next: number;
+  fresh: number;
+  trained: boolean;
+  /** Windows waiting for their targets (several per series, so small groups train too). */
+  pending: Snapshot[];
+  /** Index into the group's member list where the next prediction batch starts. */
+  cursor: number;
+}
+
+interface Reply {
+  seq: number;
+  ok: boolean;
+  /** Worker time of the call. */
+  seconds?: number;
+  y?: Float32Array;
+  error?: string;
+}
+
+/**
+ * Main-thread side of the LSTM: collects normalised windows of each series' recent buckets (the
+ * input is the window minus its last value, divided by its standard deviation; the targets are the
+ * changes to each horizon on the same scale), trains one model per peer group in a worker and
+ * publishes the predicted changes into the engine's `lstmChange` arrays.
+ */
+export class LstmRunner {
+  private worker: Worker | null = null;
+  private seq = 0;
+  private waiting = new Map<number, (r: Reply) => void>();
+  private groups = new Map<number, GroupData>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly window = new Float32Array(RING);
+  /** Worker seconds spent beyond the budget of past rounds (paid back before new work). */
+  private debt = 0;
+  /** Totals for reporting: windows predicted, worker seconds predicting and training, rounds. */
+  predictedWindows = 0;
+  predictSeconds = 0;
+  trainSeconds = 0;
+  rounds = 0;
+  /** Worker seconds used by the last round, and windows it predicted. */
+  lastRoundSeconds = 0;
+  lastRoundWindows = 0;
+
+  constructor(
+    readonly engine: ForecastEngine,
+    /** Worker seconds per round (DUTY of one core by default). */
+    readonly budgetSeconds = ROUND_BUDGET_S,
+  ) {}
+
+  async start(): Promise<void> {
+    const w = startWorker(import.meta.url, 'lstm-worker');
+    w.unref();
+    w.on('message', (r: Reply) => {
+      const done = this.waiting.get(r.seq);
+      this.waiting.delete(r.seq);
+      done?.(r);
+    });
+    w.on('error', () => {
+      this.engine.trainingErrors++;
+      for (const done of this.waiting.values()) done({ seq: -1, ok: false });
+      this.waiting.clear();
+      this.worker = null;
+    });
+    this.worker = w;
+    this.timer = setInterval(() => void this.round(), ROUND_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.running !== null) await this.running.catch(() => undefined);
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.terminate();
+  }
+
+  /** One collection, training and prediction round; concurrent calls share the running one. */
+  round(): Promise<void> {
+    this.running ??= this.doRound().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private call(msg: object, transfer: ArrayBuffer[]): Promise<Reply> {
+    const w = this.worker;
+    if (w === null) return Promise.resolve({ seq: -1, ok: false });
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.waiting.set(seq, resolve);
+      w.postMessage({ ...msg, seq }, transfer);
+    });
+  }
+
+  /** Normalised window of series id into this.window; returns the scale, or 0 if unusable. */
+  private readWindow(id: number): number {
+    const e = this.engine;
+    if (e.buckets[id]! < RING) return 0;
+    const last = e.recent(id, 0);
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < RING; i++) {
+      const v = e.recent(id, RING - 1 - i);
+      if (v !== v) return 0;
+      this.window[i] = v;
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / RING;
+    let sd = Math.sqrt(Math.max(0, s2 / RING - mean * mean));
+    sd = Math.max(sd, 1e-3 * Math.abs(mean), 1e-9);
+    for (let i = 0; i < RING; i++) this.window[i] = (this.window[i]! - last) / sd;
+    return sd;
+  }
+
+  private async doRound(): Promise<void> {
+    const e = this.engine;
+    if (this.worker === null) return;
+    this.rounds++;
+    // Pay back an overrun first: this keeps the long-run share at DUTY.
+    let left = this.budgetSeconds - this.debt;
+    this.debt = Math.max(0, -left);
+    this.lastRoundSeconds = 0;
+    this.lastRoundWindows = 0;
+    if (left <= 0) return;
+    const nh = e.horizonMs.length;
+    const members = new Map<number, number[]>();
+    for (let id = 0; id < e.capacity; id++) {
+      if (id % CHUNK === CHUNK - 1) await new Promise((r) => setImmediate(r));
+      if (e.buckets[id]! < RING) continue;
+      const prof = e.profiles[e.profileIndex(id)]!;
+      if (!prof.enabled || !prof.modelOn[LSTM]) continue;
+      const g = e.groupOf[id]!;
+      let list = members.get(g);
+      if (list === undefined) members.set(g, (list = []));
+      list.push(id);
+    }
+    const spend = (seconds: number): void => {
+      this.lastRoundSeconds += seconds;
+    };
+    for (const [g, ids] of members) {
+      let gd = this.groups.get(g);
+      if (gd === undefined) {
+        gd = { x: new Float32Array(MAX_PAIRS * RING), y: new Float32Array(MAX_PAIRS * nh), count: 0, next: 0, fresh: 0, trained: false, pending: [], cursor: 0 };
+        this.groups.set(g, gd);
+      }
+      this.collectPairs(gd, ids);
+      if (left > 0 && gd.count >= MIN_PAIRS && (gd.fresh >= RETRAIN_PAIRS || !gd.trained)) {
+        gd.fresh = 0;
+        const x = gd.x.slice(0, gd.count * RING);
+        const y = gd.y.slice(0, gd.count * nh);
+        const r = await this.call({ kind: 'train', group: g, x, y, n: gd.count, steps: RING, outputs: nh }, [x.buffer, y.buffer]);
+        if (r.ok) {
+          e.trainingRuns++;
+          e.lastTrainingSeconds = r.seconds ?? 0;
+          this.trainSeconds += r.seconds ?? 0;
+          spend(r.seconds ?? 0);
+          left -= r.seconds ?? 0;
+          gd.trained = true;
+        } else {
+          e.trainingErrors++;
+          continue;
+        }
+      }
+      if (gd.trained && left > 0) left = await this.predictGroup(g, gd, ids, left, spend);
+    }
+    if (left < 0) this.debt += -left;
+  }
+
+  /** Turns snapshots whose horizons have all come to pass into training pairs, takes new ones. */
+  private collectPairs(gd: GroupData, ids: number[]): void {
+    const e = this.engine;
+    const nh = e.horizonMs.length;
+    let keep = 0;
+    for (const snap of gd.pending) {
+      const id = snap.id;
+      const n = e.buckets[id]!;
+      const step = e.stepMs[id]!;
+      let complete = true;
+      let lost = false;
+      for (let h = 0; h < nh; h++) {
+        if (snap.got[h]) continue;
+        const target = snap.n + Math.max(1, Math.round(e.horizonMs[h]! / step));
+        if (target > n) complete = false;
+        else {
+          // The day ring keeps a day of buckets: a target older than that (or a series reset
+          // meanwhile) loses the window.
+          const v = n < snap.n ? NaN : e.recent(id, n - target);
+          if (v !== v) lost = true;
+          else {
+            snap.y[h] = (v - snap.y[h]!) / snap.x[RING]!;
+            snap.got[h] = 1;
+          }
+        }
+      }
+      if (lost) continue;
+      if (!complete) {
+        if (keep < MAX_PENDING) gd.pending[keep++] = snap;
+        continue;
+      }
+      {
+        const i = gd.next;
+        gd.x.set(snap.x.subarray(0, RING), i * RING);
+        for (let h = 0; h < nh; h++) gd.y[i * nh + h] = Math.max(-10, Math.min(10, snap.y[h]!));
+        gd.next = (i + 1) % MAX_PAIRS;
+        gd.count = Math.min(MAX_PAIRS, gd.count + 1);
+        gd.fresh++;
+      }
+    }
+    gd.pending.length = keep;
+    const stride = Math.max(1, Math.floor(ids.length / SAMPLED_PER_GROUP));
+    for (let k = 0; k < ids.length; k += stride) {
+      const id = ids[k]!;
+      if (gd.pending.length >= MAX_PENDING) break;
+      const sd = this.readWindow(id);
+      if (sd === 0) continue;
+      const x = new Float32Array(RING + 1);
+      x.set(this.window);
+      x[RING] = sd;
+      // y holds the last value until each target arrives, then the normalised change.
+      const last = e.recent(id, 0);
+      gd.pending.push({ id, n: e.buckets[id]!, x, y: new Float32Array(nh).fill(last), got: new Uint8Array(nh) });
+    }
+  }
+
+  /**
+   * Predicts the group's series in batches from its cursor while worker time is left; returns
+   * the time left. The batch size follows the measured cost per window so a round overruns its
+   * budget by at most one small batch.
+   */
+  private async predictGroup(g: number, gd: GroupData, ids: number[], left: number, spend: (s: number) => void): Promise<number> {
+    const e = this.engine;
+    const nh = e.horizonMs.length;
+    let todo = ids.length;
+    if (gd.cursor >= ids.length) gd.cursor = 0;
+    while (todo > 0 && left > 0) {
+      const perWindow = this.predictedWindows > 0 ? this.predictSeconds / this.predictedWindows : 0;
+      let size = Math.min(todo, PREDICT_BATCH);
+      if (perWindow > 0) size = Math.max(1, Math.min(size, Math.ceil(left / perWindow)));
+      const batch = new Int32Array(size);
+      for (let k = 0; k < size; k++) batch[k] = ids[(gd.cursor + k) % ids.length]!;
+      gd.cursor = (gd.cursor + size) % ids.length;
+      todo -= size;
+      const x = new Float32Array(size * RING);
+      const scale = new Float32Array(size);
+      const at = new Uint32Array(size);
+      for (let k = 0; k < size; k++) {
+        const id = batch[k]!;
+        scale[k] = this.readWindow(id);
+        at[k] = e.buckets[id]!;
+        x.set(this.window, k * RING);
+      }
+      await new Promise((r) => setImmediate(r));
+      const r = await this.call({ kind: 'predict', group: g, x, n: size, steps: RING }, [x.buffer]);
+      if (!r.ok || r.y === undefined) return left;
+      const sec = r.seconds ?? 0;
+      this.predictSeconds += sec;
+      this.predictedWindows += size;
+      this.lastRoundWindows += size;
+      spend(sec);
+      left -= sec;
+      for (let k = 0; k < size; k++) {
+        const id = batch[k]!;
+        // A series reset or moved to another group meanwhile keeps no stale prediction.
+        if (scale[k] === 0 || e.groupOf[id] !== g || e.buckets[id]! < at[k]!) continue;
+        for (let h = 0; h < nh; h++) e.lstmChange[h]![id] = r.y[k * nh + h]! * scale[k]!;
+        e.lstmAt[id] = Math.max(1, at[k]!);
+      }
+    }
+    return left;
+  }
+
+}

@@ -1,0 +1,83 @@
+/**
+ * Worker thread that trains one small LSTM per peer group and predicts with it. Messages:
+ *   {kind:'train', seq, group, x, y, n, steps, outputs}  -> {seq, ok, seconds, error?}
+ *   {kind:'predict', seq, group, x, n, steps}             -> {seq, ok, y?, seconds}
+ * x holds n windows of `steps` normalised values, y n rows of `outputs` normalised targets.
+ */
+import { parentPort } from 'node:worker_threads';
+
+type Tf = typeof import('@tensorflow/tfjs');
+type Model = import('@tensorflow/tfjs').LayersModel;
+
+interface TrainMsg { kind: 'train'; seq: number; group: number; x: Float32Array; y: Float32Array; n: number; steps: number; outputs: number }
+interface PredictMsg { kind: 'predict'; seq: number; group: number; x: Float32Array; n: number; steps: number }
+
+let tfPromise: Promise<Tf> | null = null;
+const models = new Map<number, Model>();
+
+/** tfjs-node where it is installed, else pure tfjs on the wasm backend (cpu as a last resort). */
+async function loadTf(): Promise<Tf> {
+  try {
+    const name = '@tensorflow/tfjs-node';
+    return (await import(name)) as Tf;
+  } catch {
+    const tf = await import('@tensorflow/tfjs');
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) await tf.setBackend('cpu');
+    } catch {
+      await tf.setBackend('cpu');
+    }
+    await tf.ready();
+    return tf;
+  }
+}
+
+function build(tf: Tf, steps: number, outputs: number): Model {
+  const m = tf.sequential();
+  m.add(tf.layers.lstm({ units: 16, inputShape: [steps, 1] }));
+  m.add(tf.layers.dense({ units: outputs }));
+  m.compile({ optimizer: tf.train.adam(0.01), loss: 'meanAbsoluteError' });
+  return m;
+}
+
+async function train(msg: TrainMsg): Promise<object> {
+  const tf = await (tfPromise ??= loadTf());
+  const t0 = performance.now();
+  let model = models.get(msg.group);
+  if (model === undefined || (model.outputs[0]!.shape[1] as number) !== msg.outputs) {
+    model?.dispose();
+    model = build(tf, msg.steps, msg.outputs);
+    models.set(msg.group, model);
+  }
+  const xs = tf.tensor3d(msg.x, [msg.n, msg.steps, 1]);
+  const ys = tf.tensor2d(msg.y, [msg.n, msg.outputs]);
+  try {
+    await model.fit(xs, ys, { epochs: 2, batchSize: 64, shuffle: true, verbose: 0 });
+  } finally {
+    xs.dispose();
+    ys.dispose();
+  }
+  return { seq: msg.seq, ok: true, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function predict(msg: PredictMsg): Promise<object> {
+  const tf = await (tfPromise ??= loadTf());
+  const model = models.get(msg.group);
+  if (model === undefined) return { seq: msg.seq, ok: false };
+  const t0 = performance.now();
+  const xs = tf.tensor3d(msg.x, [msg.n, msg.steps, 1]);
+  const out = model.predict(xs) as import('@tensorflow/tfjs').Tensor;
+  const y = (await out.data()) as Float32Array;
+  xs.dispose();
+  out.dispose();
+  return { seq: msg.seq, ok: true, y, seconds: (performance.now() - t0) / 1000 };
+}
+
+parentPort?.on('message', (msg: TrainMsg | PredictMsg) => {
+  const job = msg.kind === 'train' ? train(msg) : predict(msg);
+  job.then(
+    (r) => parentPort!.postMessage(r),
+    (e: unknown) => parentPort!.postMessage({ seq: msg.seq, ok: false, error: String(e) }),
+  );
+});

@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseSelector, matches, SelectorError, type Matcher } from '../config/matchers.js';
+import { durationMs } from '../config/duration.js';
+import type { Pipeline } from '../pipeline.js';
+
+const MAX_LIMIT = 1000;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function bad(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ status: 'error', errorType: 'bad_data', error: message });
+}
+
+/** `match[]` (or `match`) selectors, OR-ed as in Prometheus's API; none means every series. */
+function selectors(q: Query): Matcher[][] {
+  return [...list(q['match[]']), ...list(q.match)].map((s) => parseSelector(s));
+}
+
+function limitOf(q: Query, dflt: number): number {
+  const raw = list(q.limit)[0];
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new SelectorError(`limit must be a positive integer, got ${JSON.stringify(raw)}`);
+  return Math.min(n, MAX_LIMIT);
+}
+
+function labelsOf(p: Pipeline, id: number): Record<string, string> {
+  return Object.fromEntries(p.registry.labelPairs[id] ?? []);
+}
+
+function selected(p: Pipeline, id: number, sel: Matcher[][]): boolean {
+  if (p.registry.alive[id] !== 1) return false;
+  if (sel.length === 0) return true;
+  const labels = p.registry.labelPairs[id] ?? [];
+  return sel.some((m) => matches(m, labels));
+}
+
+function num(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * JSON API in Prometheus's envelope (`{status, data}`): anomalies now, forecast paths, clusters.
+ * Responses are bounded by `limit` (at most 1,000 series) and say when they were truncated.
+ */
+export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
+  app.get('/api/v1/anomalies', (req, reply) => {
+    const q = req.query as Query;
+    let sel: Matcher[][];
+    let limit: number;
+    try {
+      sel = selectors(q);
+      limit = limitOf(q, 100);
+    } catch (e) {
+      return bad(reply, (e as Error).message);
+    }
+    const s = p.scorer;
+    const ids: number[] = [];
+    for (let id = 0; id < p.registry.highWater; id++) {
+      if (p.registry.exposed[id] === 1 && s.anomaly[id] === 1 && selected(p, id, sel)) ids.push(id);
+    }
+    ids.sort((a, b) => s.severity[b]! - s.severity[a]! || s.score[b]! - s.score[a]!);
+    const data = ids.slice(0, limit).map((id) => ({
+      labels: labelsOf(p, id),
+      score: s.score[id]!,
+      severity: s.severity[id]!,
+      value: num(p.lastValue[id]!),
+      valueIsRate: p.registry.kind[id] === 1,
+      expected: num(s.expected[id]!),
+      lower: num(s.lower[id]!),
+      upper: num(s.upper[id]!),
+      since: s.anomalySince[id]! > 0 ? new Date(s.anomalySince[id]!).toISOString() : null,
+      detectors: s.explain(id),
+    }));
+    return reply.send({ status: 'success', data, total: ids.length, truncated: ids.length > limit });
+  });
+
+  app.get('/api/v1/forecast', (req, reply) => {
+    const f = p.forecast;
+    if (f === null) return bad(reply, 'forecasting is disabled in the configuration');
+    const q = req.query as Query;
+    let sel: Matcher[][];
+    let limit: number;
+    try {
+      sel = selectors(q);
+      limit = limitOf(q, 20);
+    } catch (e) {
+      return bad(reply, (e as Error).message);
+    }
+    if (sel.length === 0) return bad(reply, 'match[] is required');
+    const horizon = list(q.horizon)[0] ?? f.horizonLabels[0]!;
+    const hMs = durationMs(horizon);
+    const h = f.horizonMs.findIndex((ms) => ms === hMs);
+    if (h < 0) return bad(reply, `horizon ${JSON.stringify(horizon)} is not configured; configured: ${f.horizonLabels.join(', ')}`);
+    const stepsRaw = Number(list(q.steps)[0] ?? 12);
+    if (!Number.isInteger(stepsRaw) || stepsRaw < 1 || stepsRaw > 500) return bad(reply, 'steps must be an integer from 1 to 500');
+    const data: object[] = [];
+    let total = 0;
+    for (let id = 0; id < p.registry.highWater; id++) {
+      if (p.registry.exposed[id] !== 1 || !selected(p, id, sel)) continue;
+      total++;
+      if (data.length >= limit) continue;
+      data.push({
+        labels: labelsOf(p, id),
+        horizon: f.horizonLabels[h],
+        model: f.chosenModel(id, h),
+        valueIsRate: p.registry.kind[id] === 1,
+        path: f.path(id, h, stepsRaw).map((pt) => ({ ...pt, time: new Date(pt.t).toISOString() })),
+      });
+    }
+    return reply.send({ status: 'success', data, total, truncated: total > limit });
+  });
+
+  app.get('/api/v1/clusters', (req, reply) => {
+    const peers = p.peers;
+    if (peers === null) return bad(reply, 'clustering is disabled in the configuration');
+    const q = req.query as Query;
+    let sel: Matcher[][];
+    let limit: number;
+    try {
+      sel = selectors(q);
+      limit = limitOf(q, 50);
+    } catch (e) {
+      return bad(reply, (e as Error).message);
+    }
+    const report = peers.describe(
+      (metric, labels) => sel.length === 0 || sel.some((m) => matches(m, [['__name__', metric], ...labels])),
+      (id) => labelsOf(p, id),
+    );
+    const total = report.groups.length;
+    return reply.send({ status: 'success', data: report.groups.slice(0, limit), total, truncated: total > limit });
+  });
+}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultProfile, profileSchema, applyOverrides, profileOverridesSchema } from '../src/detect/profile.js';
+import { Scorer } from '../src/detect/scorer.js';
+import { gaussian, STEP_MS, T0 } from './detect-helpers.js';
+
+function scorer(profile = defaultProfile): Scorer {
+  const s = new Scorer([profile]);
+  s.resize(8);
+  for (let id = 0; id < 8; id++) { s.reset(id); s.setProfile(id, 0); s.setGroup(id, 0); }
+  return s;
+}
+
+/** Feeds `n` samples of f(i) to series `id`, returning the max score and any anomaly seen in [from, to). */
+function feed(s: Scorer, id: number, start: number, n: number, f: (i: number) => number, from = start, to = start + n) {
+  let maxScore = 0, anomalies = 0, firstAnomaly = -1;
+  for (let i = start; i < start + n; i++) {
+    s.observe(id, T0 + i * STEP_MS, f(i));
+    if (i >= from && i < to) {
+      maxScore = Math.max(maxScore, s.score[id]!);
+      if (s.anomaly[id] === 1) { anomalies++; if (firstAnomaly < 0) firstAnomaly = i; }
+    }
+  }
+  return { maxScore, anomalies, firstAnomaly };
+}
+
+test('profile schema: defaults, documented fields and overrides', () => {
+  assert.equal(defaultProfile.seasonality, 'auto');
+  assert.equal(defaultProfile.detectors.isolation_forest, true);
+  assert.ok(defaultProfile.warmup_samples <= 60);
+  assert.equal(profileSchema.parse({ seasonality: '12h' }).seasonality, '12h');
+  assert.throws(() => profileSchema.parse({ seasonality: 'hourly' }));
+  assert.throws(() => profileSchema.parse({ warmup_samples: 61 }));
+  const p = applyOverrides(defaultProfile, profileOverridesSchema.parse({ sensitivity: 0.01, detectors: { seasonal: false } }));
+  assert.equal(p.sensitivity, 0.01);
+  assert.equal(p.detectors.seasonal, false);
+  assert.equal(p.detectors.robust, true);
+});
+
+test('no alert during warm-up, usable scores and band within 60 samples', () => {
+  const s = scorer();
+  const g = gaussian(11);
+  for (let i = 0; i < defaultProfile.warmup_samples; i++) {
+    s.observe(0, T0 + i * STEP_MS, i === 12 ? 1000 : 10 + g());
+    assert.equal(s.anomaly[0], 0);
+    assert.equal(s.score[0], 0);
+  }
+  feed(s, 0, defaultProfile.warmup_samples, 60 - defaultProfile.warmup_samples, () => 10 + g());
+  assert.ok(Number.isFinite(s.expected[0]) && s.lower[0]! < s.expected[0]! && s.expected[0]! < s.upper[0]!);
+  assert.ok(Math.abs(s.expected[0]! - 10) < 3, `expected ${s.expected[0]}`);
+  const r = feed(s, 0, 60, 1, () => 40);
+  assert.ok(r.anomalies === 1, `score ${r.maxScore}`);
+});
+
+test('spike: flagged with a high score; quiet noise is not', () => {
+  const s = scorer();
+  const g = gaussian(12);
+  const quiet = feed(s, 0, 0, 400, () => 50 + 2 * g(), 100, 400);
+  assert.ok(quiet.maxScore < 0.5, `quiet max ${quiet.maxScore}`);
+  const spike = feed(s, 0, 400, 1, () => 80);
+  assert.equal(spike.anomalies, 1);
+  assert.ok(spike.maxScore > quiet.maxScore + 0.1, `spike ${spike.maxScore} quiet ${quiet.maxScore}`);
+  assert.ok(s.severity[0]! >= 2);
+  assert.equal(s.anomalySince[0], T0 + 400 * STEP_MS);
+  const ex = s.explain(0);
+  assert.ok(ex.length > 0 && Math.abs(ex.reduce((a, e) => a + e.contribution, 0) - 1) < 1e-9);
+});
+
+test('level shift: alerts at once, then the moved level re-baselines and stops alerting', () => {
+  const s = scorer();
+  const g = gaussian(13);
+  feed(s, 0, 0, 300, () => 20 + g());
+  const drifts = s.driftEvents;
+  const onset = feed(s, 0, 300, 5, () => 35 + g());
+  assert.ok(onset.firstAnomaly === 300, `first anomaly ${onset.firstAnomaly}`);
+  const later = feed(s, 0, 305, 300, () => 35 + g(), 450, 605);
+  assert.ok(s.driftEvents > drifts, 'drift counted');
+  assert.equal(later.anomalies, 0, 'no endless alert after the level moved');
+  assert.ok(Math.abs(s.expected[0]! - 35) < 2);
+});
+
+test('slowly drifting level does not keep alerting', () => {
+  const s = scorer();
+  const g = gaussian(14);
+  const r = feed(s, 0, 0, 1500, (i) => 100 + i * 0.05 + g(), 300, 1500);
+  assert.ok(r.anomalies < 10, `anomalies ${r.anomalies}`);
+});
+
+test('seasonal break: a missing daily peak is flagged once the pattern is learned', () => {
+  const s = scorer();
+  const g = gaussian(15);
+  const perDay = 288;
+  const daily = (i: number) => 50 + 30 * Math.sin((2 * Math.PI * (i % perDay)) / perDay);
+  const learned = feed(s, 0, 0, 4 * perDay, (i) => daily(i) + g(), 3 * perDay, 4 * perDay);
+  assert.equal(learned.anomalies, 0, 'the daily swing itself is not anomalous');
+  // Day 5: around the peak the value stays at the mean.
+  const br = feed(s, 0, 4 * perDay, perDay / 2, (i) => (i % perDay > 50 && i % perDay < 100 ? 50 : daily(i)) + g(), 4 * perDay + 50, 4 * perDay + 100);
+  assert.ok(br.anomalies > 0, `break anomalies ${br.anomalies} score ${br.maxScore}`);
+});
+
+test('variance change: a jump in noise is flagged', () => {
+  const s = scorer();
+  const g = gaussian(16);
+  feed(s, 0, 0, 400, () => 10 + g());
+  const r = feed(s, 0, 400, 50, () => 10 + 8 * g());
+  assert.ok(r.anomalies > 0 && r.firstAnomaly < 420, `first ${r.firstAnomaly}`);
+});
+
+test('flatline: a noisy series that freezes shows as a volatility collapse', () => {
+  // The flatline signal feeds the combined score; it is not strong enough alone to flag.
+  const s = scorer();
+  const g = gaussian(17);
+  feed(s, 0, 0, 400, () => 10 + g());
+  feed(s, 0, 400, 40, () => 10.3);
+  assert.ok(s.forest.lastLogVolRatio <= -3, `log volatility ratio ${s.forest.lastLogVolRatio}`);
+});
+
+test('NaN and infinities never reach state; reset clears a series', () => {
+  const s = scorer();
+  const g = gaussian(18);
+  feed(s, 1, 0, 100, () => 5 + g());
+  const before = s.expected[1];
+  s.observe(1, T0 + 100 * STEP_MS, NaN);
+  s.observe(1, T0 + 101 * STEP_MS, Infinity);
+  s.observe(1, T0 + 102 * STEP_MS, -Infinity);
+  assert.equal(s.expected[1], before);
+  feed(s, 1, 103, 10, () => 5 + g());
+  for (const a of [s.score, s.expected, s.lower, s.upper]) assert.ok(Number.isFinite(a[1]!));
+  s.reset(1);
+  assert.ok(Number.isNaN(s.expected[1]!));
+  assert.equal(s.score[1], 0);
+});
+
+test('resize keeps state and profiles select detectors and sensitivity', () => {
+  const loose = profileSchema.parse({ sensitivity: 0.2, detectors: { isolation_forest: false } });
+  const s = new Scorer([defaultProfile, loose]);
+  s.resize(2);
+  s.reset(0); s.reset(1);
+  s.setProfile(1, 1);
+  const g = gaussian(19);
+  let flagsDefault = 0, flagsLoose = 0;
+  for (let i = 0; i < 600; i++) {
+    const v = 10 + g();
+    s.observe(0, T0 + i * STEP_MS, v);
+    s.observe(1, T0 + i * STEP_MS, v);
+    if (i === 300) s.resize(1000);
+    flagsDefault += s.anomaly[0]!;
+    flagsLoose += s.anomaly[1]!;
+  }
+  assert.ok(flagsLoose > flagsDefault, `loose ${flagsLoose} default ${flagsDefault}`);
+  assert.ok(Math.abs(s.expected[0]! - 10) < 2);
+});
+
+test('background training in a worker thread publishes forests', async () => {
+  const s = scorer();
+  s.start();
+  try {
+    const g = gaussian(20);
+    for (let i = 0; i < 400; i++) for (let id = 0; id < 4; id++) s.observe(id, T0 + i * STEP_MS, 10 + g());
+    s.forest.tick();
+    const deadline = Date.now() + 10_000;
+    while (s.trainingRuns === 0 && s.trainingErrors === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.trainingErrors, 0, s.forest.lastTrainingError);
+    assert.ok(s.trainingRuns > 0);
+    assert.ok(s.lastTrainingSeconds >= 0);
+  } finally {
+    await s.stop();
+  }
+});

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { forecastSchema } from '../src/forecast/config.js';
+import { ForecastEngine } from '../src/forecast/engine.js';
+import { LstmRunner } from '../src/forecast/lstm-runner.js';
+
+test('LSTM trains in a worker per group and publishes forecasts', { timeout: 120_000 }, async () => {
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'] })]);
+  const S = 64;
+  e.resize(S);
+  for (let id = 0; id < S; id++) {
+    e.reset(id);
+    e.setGroup(id, 0);
+  }
+  await e.start();
+  try {
+    for (let i = 0; i < 16 * 24; i++) {
+      for (let id = 0; id < S; id++) e.observe(id, i * 300_000, 10 + id + 5 * Math.sin((i + id) / 6));
+      if (i % 12 === 11) await e.flushBackground();
+    }
+    assert.equal(e.trainingErrors, 0);
+    assert.ok(e.trainingRuns >= 1, `runs ${e.trainingRuns}`);
+    assert.ok(e.lastTrainingSeconds > 0);
+    assert.ok(Number.isFinite(e.lstmChange[1]![0]!));
+    assert.ok(e.lstm!.predictedWindows >= S && e.lstm!.predictSeconds > 0);
+  } finally {
+    await e.stop();
+  }
+});
+
+test('LSTM duty-cycle cap: a round stops at its worker-time budget and an overrun is paid back', { timeout: 120_000 }, async () => {
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m'] })]);
+  const S = 64;
+  e.resize(S);
+  for (let id = 0; id < S; id++) {
+    e.reset(id);
+    e.setGroup(id, 0);
+  }
+  // A budget far below one training run: the first round trains, then it and the rounds after
+  // it do no more work until the overrun is paid back.
+  const runner = new LstmRunner(e, 1e-6);
+  e.lstm = runner;
+  await runner.start();
+  try {
+    for (let i = 0; i < 16 * 12; i++) {
+      for (let id = 0; id < S; id++) e.observe(id, i * 300_000, 10 + id + 5 * Math.sin((i + id) / 6));
+      if (i % 4 === 3) await e.flushBackground();
+    }
+    assert.equal(e.trainingErrors, 0);
+    assert.equal(e.trainingRuns, 1);
+    assert.equal(runner.predictedWindows, 0);
+    assert.ok(Number.isNaN(e.lstmChange[0]![0]!));
+    await e.flushBackground();
+    assert.equal(runner.lastRoundSeconds, 0);
+    assert.equal(runner.lastRoundWindows, 0);
+  } finally {
+    await e.stop();
+  }
+});

@@ -1,0 +1,400 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/series/registry.js';
+import { IdentityTable } from '../src/series/hashtable.js';
+import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
+import { escapeLabelValue, exposedLabelText, sanitizeLabelName } from '../src/series/labels.js';
+import { growF64, type SeriesComponent } from '../src/series/component.js';
+import { createPipeline } from '../src/augur.js';
+import { defaultConfig } from '../src/config/load.js';
+import { Batch } from '../src/ingest/batch.js';
+import { decodeV1 } from '../src/ingest/decode-v1.js';
+import { WireReader } from '../src/ingest/wire.js';
+import { encodeV1, type V1Series } from './helpers/remote-write.js';
+import { prng } from './helpers/server.js';
+
+type Labels = [string, string][];
+
+function labels(name: string, extra: Record<string, string> = {}): Labels {
+  return ([['__name__', name], ...Object.entries(extra)] as Labels).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** A component that records its resets, to check that a reused id starts clean. */
+class Probe implements SeriesComponent {
+  value = new Float64Array(0);
+  resets: number[] = [];
+  resize(capacity: number): void {
+    this.value = growF64(this.value, capacity);
+  }
+  reset(id: number): void {
+    this.value[id] = 0;
+    this.resets.push(id);
+  }
+}
+
+let nextHash = 1;
+function create(reg: SeriesRegistry, name: string, extra: Record<string, string> = {}, now = 0, type = -1): { id: number; lo: number; hi: number; len: number } {
+  const lo = nextHash++ * 2654435761 >>> 0;
+  const hi = nextHash++ * 40503 >>> 0;
+  const len = name.length + 10;
+  const id = reg.create(lo, hi, len, labels(name, extra), name, type, now);
+  return { id, lo, hi, len };
+}
+
+describe('series registry', () => {
+  it('creates, finds and removes series', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const created: SeriesInfo[] = [];
+    const removed: [number, RemoveReason][] = [];
+    reg.onCreate((info) => created.push(info));
+    reg.onRemove((id, reason) => removed.push([id, reason]));
+    const a = create(reg, 'up', { job: 'a' });
+    const b = create(reg, 'up', { job: 'b' });
+    assert.notEqual(a.id, b.id);
+    assert.equal(reg.active, 2);
+    assert.equal(reg.created, 2);
+    assert.equal(reg.find(a.lo, a.hi, a.len), a.id);
+    assert.equal(reg.find(b.lo, b.hi, b.len), b.id);
+    // All three parts of the identity must match.
+    assert.equal(reg.find(a.lo, a.hi ^ 1, a.len), -1);
+    assert.equal(reg.find(a.lo, a.hi, a.len + 1), -1);
+    assert.equal(reg.names[a.id], 'up');
+    assert.equal(reg.labelText[a.id], 'metric="up",job="a"');
+    assert.deepEqual(created.map((c) => [c.id, c.name]), [[a.id, 'up'], [b.id, 'up']]);
+    assert.deepEqual(created[0]!.labels, [['__name__', 'up'], ['job', 'a']]);
+    assert.equal(reg.alive[a.id], 1);
+    assert.equal(reg.exposed[a.id], 0, 'a series is exposed only once scored');
+    reg.remove(a.id, 'stale');
+    assert.equal(reg.find(a.lo, a.hi, a.len), -1);
+    assert.equal(reg.find(b.lo, b.hi, b.len), b.id);
+    assert.equal(reg.alive[a.id], 0);
+    assert.equal(reg.active, 1);
+    assert.equal(reg.staleRemoved, 1);
+    assert.deepEqual(removed, [[a.id, 'stale']]);
+    // Removing twice is harmless.
+    reg.remove(a.id, 'stale');
+    assert.equal(reg.active, 1);
+    assert.equal(removed.length, 1);
+  });
+
+  it('groups series by metric name and job', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const a = create(reg, 'cpu', { job: 'x', instance: '1' });
+    const b = create(reg, 'cpu', { job: 'x', instance: '2' });
+    const c = create(reg, 'cpu', { job: 'y', instance: '1' });
+    const d = create(reg, 'mem', { job: 'x', instance: '1' });
+    assert.equal(reg.group[a.id], reg.group[b.id]);
+    assert.notEqual(reg.group[a.id], reg.group[c.id]);
+    assert.notEqual(reg.group[a.id], reg.group[d.id]);
+  });
+
+  it('resets every component when an id is reused', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const probe = new Probe();
+    reg.addComponent(probe);
+    const a = create(reg, 'first_total', { job: 'a' });
+    probe.value[a.id] = 42;
+    reg.lastTimeMs[a.id] = 12345;
+    reg.exposed[a.id] = 1;
+    reg.remove(a.id, 'stale');
+    const b = create(reg, 'second', { job: 'b' });
+    assert.equal(b.id, a.id, 'the freed id is reused');
+    assert.equal(probe.value[b.id], 0);
+    assert.deepEqual(probe.resets, [a.id, a.id]);
+    assert.equal(reg.lastTimeMs[b.id], -Infinity);
+    assert.equal(reg.exposed[b.id], 0);
+    assert.equal(reg.names[b.id], 'second');
+    assert.equal(reg.labelText[b.id], 'metric="second",job="b"');
+    assert.equal(reg.kind[b.id], KIND_GAUGE, 'the kind of the previous holder does not carry over');
+    assert.equal(reg.find(a.lo, a.hi, a.len), -1);
+    assert.equal(reg.find(b.lo, b.hi, b.len), b.id);
+  });
+
+  it('grows components past the initial capacity', () => {
+    const reg = new SeriesRegistry({ maxActive: 10_000, stalenessMs: 60_000 });
+    const probe = new Probe();
+    reg.addComponent(probe);
+    const ids: number[] = [];
+    for (let i = 0; i < 5000; i++) ids.push(create(reg, 'm', { i: String(i) }).id);
+    assert.equal(new Set(ids).size, 5000);
+    assert.ok(reg.capacity >= 5000);
+    assert.ok(probe.value.length >= reg.capacity);
+    assert.equal(reg.active, 5000);
+  });
+
+  it('evicts the least recently used series at max_active and counts evictions', () => {
+    const reg = new SeriesRegistry({ maxActive: 3, stalenessMs: 60_000 });
+    const removed: [number, RemoveReason][] = [];
+    reg.onRemove((id, reason) => removed.push([id, reason]));
+    const a = create(reg, 'a');
+    const b = create(reg, 'b');
+    const c = create(reg, 'c');
+    // Recency is kept to a granularity of a sixtieth of the staleness period (1 s here).
+    reg.touch(a.id, 5000);
+    reg.touch(c.id, 6000);
+    // b is the least recently used.
+    const d = create(reg, 'd');
+    assert.equal(reg.active, 3);
+    assert.equal(reg.evicted, 1);
+    assert.deepEqual(removed, [[b.id, 'evicted']]);
+    assert.equal(reg.find(b.lo, b.hi, b.len), -1);
+    for (const s of [a, c, d]) assert.notEqual(reg.find(s.lo, s.hi, s.len), -1);
+    // A newly created series counts as used: the next eviction takes a.
+    reg.touch(c.id, 12_000);
+    create(reg, 'e');
+    assert.equal(reg.find(a.lo, a.hi, a.len), -1);
+    assert.equal(reg.evicted, 2);
+    assert.equal(reg.active, 3);
+    // Many more: the count stays at the limit and every eviction is counted.
+    for (let i = 0; i < 50; i++) create(reg, `x${i}`);
+    assert.equal(reg.active, 3);
+    assert.equal(reg.evicted, 52);
+    assert.equal(reg.created, 55);
+  });
+
+  it('sweeps series not seen for the staleness period', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 1000 });
+    const removed: [number, RemoveReason][] = [];
+    reg.onRemove((id, reason) => removed.push([id, reason]));
+    const a = create(reg, 'a', {}, 0);
+    const b = create(reg, 'b', {}, 0);
+    const c = create(reg, 'c', {}, 500);
+    reg.touch(b.id, 1500);
+    assert.equal(reg.sweep(1000), 0, 'nothing is older than the period yet');
+    assert.equal(reg.sweep(1400), 1);
+    assert.deepEqual(removed, [[a.id, 'stale']]);
+    assert.equal(reg.find(a.lo, a.hi, a.len), -1);
+    assert.notEqual(reg.find(b.lo, b.hi, b.len), -1);
+    assert.notEqual(reg.find(c.lo, c.hi, c.len), -1);
+    assert.equal(reg.sweep(2600), 2);
+    assert.equal(reg.active, 0);
+    assert.equal(reg.staleRemoved, 3);
+    assert.equal(reg.evicted, 0);
+    // Swept ids are reused.
+    const d = create(reg, 'd', {}, 3000);
+    assert.ok([a.id, b.id, c.id].includes(d.id));
+  });
+});
+
+describe('identity hash table', () => {
+  it('agrees with a Map through many inserts and deletes', () => {
+    const rand = prng(11);
+    const N = 10_000;
+    const los = new Uint32Array(N);
+    const his = new Uint32Array(N);
+    const lens = new Int32Array(N);
+    const table = new IdentityTable(() => los, () => his, () => lens, 8);
+    const model = new Map<string, number>();
+    const keyOf = (lo: number, hi: number, len: number): string => `${lo}:${hi}:${len}`;
+    const free: number[] = [];
+    for (let i = N - 1; i >= 0; i--) free.push(i);
+    const live: number[] = [];
+    for (let op = 0; op < 60_000; op++) {
+      const r = rand();
+      if ((r < 0.55 || live.length === 0) && free.length > 0) {
+        const id = free.pop()!;
+        // Some keys crowd a few home slots (equal low bits) to build long probe runs that wrap.
+        const lo = rand() < 0.2 ? ((((rand() * 64) | 0) << 20) | 0x7) >>> 0 : rand() < 0.1 ? (0xfffffff0 + ((rand() * 16) | 0)) >>> 0 : (rand() * 2 ** 32) >>> 0;
+        const hi = (rand() * 2 ** 32) >>> 0;
+        const len = (rand() * 100) | 0;
+        const key = keyOf(lo, hi, len);
+        if (model.has(key)) {
+          free.push(id);
+          continue;
+        }
+        los[id] = lo;
+        his[id] = hi;
+        lens[id] = len;
+        table.insert(id, lo);
+        model.set(key, id);
+        live.push(id);
+      } else if (live.length > 0) {
+        const k = (rand() * live.length) | 0;
+        const id = live[k]!;
+        live[k] = live[live.length - 1]!;
+        live.pop();
+        table.remove(id, los[id]!);
+        model.delete(keyOf(los[id]!, his[id]!, lens[id]!));
+        free.push(id);
+      }
+      if (op % 5000 === 0) {
+        assert.equal(table.count, model.size);
+        for (const [key, id] of model) {
+          const [lo, hi, len] = key.split(':').map(Number) as [number, number, number];
+          assert.equal(table.find(lo, hi, len), id, `op ${op}: key ${key}`);
+        }
+        // Keys that are not there: removed ones and near misses.
+        for (let q = 0; q < 200; q++) {
+          const lo = (rand() * 2 ** 32) >>> 0;
+          if (!model.has(keyOf(lo, 0, 0))) assert.equal(table.find(lo, 0, 0), -1);
+        }
+      }
+    }
+    // Drain completely.
+    for (const id of live) table.remove(id, los[id]!);
+    assert.equal(table.count, 0);
+    for (const key of model.keys()) {
+      const [lo, hi, len] = key.split(':').map(Number) as [number, number, number];
+      assert.equal(table.find(lo, hi, len), -1);
+    }
+  });
+
+  it('removing an id that is not present changes nothing', () => {
+    const los = Uint32Array.from([5, 5, 6]);
+    const his = Uint32Array.from([1, 2, 3]);
+    const lens = Int32Array.from([1, 1, 1]);
+    const t = new IdentityTable(() => los, () => his, () => lens, 8);
+    t.insert(0, 5);
+    t.insert(1, 5);
+    t.remove(2, 6);
+    assert.equal(t.count, 2);
+    assert.equal(t.find(5, 1, 1), 0);
+    assert.equal(t.find(5, 2, 1), 1);
+  });
+});
+
+describe('series kind', () => {
+  it('comes from the name suffix without metadata', () => {
+    for (const n of ['http_requests_total', 'rpc_duration_seconds_count', 'rpc_duration_seconds_sum', 'latency_bucket']) assert.equal(kindFromSuffix(n), KIND_COUNTER, n);
+    for (const n of ['up', 'temperature_celsius', 'total', 'my_totals', 'x_total_bytes', 'bucket_size', '_count_x']) assert.equal(kindFromSuffix(n), KIND_GAUGE, n);
+  });
+
+  it('comes from metadata: counters, gauges, histogram and summary parts, _total families', () => {
+    const types = new Map<string, number>([
+      ['requests', MetricType.COUNTER],
+      ['queue_total', MetricType.GAUGE],
+      ['latency_seconds', MetricType.HISTOGRAM],
+      ['rpc_seconds', MetricType.SUMMARY],
+      ['sizes', MetricType.GAUGEHISTOGRAM],
+      ['build', MetricType.INFO],
+      ['states', MetricType.STATESET],
+      ['mystery', MetricType.UNKNOWN],
+      ['legacy_total', MetricType.COUNTER],
+    ]);
+    // An OpenMetrics counter family without the suffix covers `<family>_total`.
+    assert.equal(kindFromMetadata('requests_total', types), KIND_COUNTER);
+    assert.equal(kindFromMetadata('requests', types), KIND_COUNTER);
+    assert.equal(kindFromMetadata('legacy_total', types), KIND_COUNTER);
+    // A gauge that happens to end in _total is a gauge.
+    assert.equal(kindFromMetadata('queue_total', types), KIND_GAUGE);
+    for (const part of ['_bucket', '_count', '_sum']) {
+      assert.equal(kindFromMetadata('latency_seconds' + part, types), KIND_COUNTER, part);
+      assert.equal(kindFromMetadata('rpc_seconds' + part, types), KIND_COUNTER, part);
+      assert.equal(kindFromMetadata('sizes' + part, types), KIND_GAUGE, part);
+    }
+    // Summary quantiles carry the family name: gauges.
+    assert.equal(kindFromMetadata('rpc_seconds', types), KIND_GAUGE);
+    assert.equal(kindFromMetadata('build', types), KIND_GAUGE);
+    assert.equal(kindFromMetadata('states', types), KIND_GAUGE);
+    // Unknown type or no family: no answer from metadata.
+    assert.equal(kindFromMetadata('mystery', types), -1);
+    assert.equal(kindFromMetadata('other_total', types), -1);
+    assert.equal(kindFromMetadata('latency_seconds_max', types), -1);
+    assert.equal(kindOfType(MetricType.UNKNOWN, false), -1);
+    assert.equal(kindOfType(99, false), -1);
+  });
+
+  it('is resolved on creation from metadata, the series type, or the suffix', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    reg.setMetadata('queue_total', MetricType.GAUGE);
+    assert.equal(reg.kind[create(reg, 'queue_total').id], KIND_GAUGE);
+    assert.equal(reg.kind[create(reg, 'other_total').id], KIND_COUNTER);
+    assert.equal(reg.kind[create(reg, 'plain').id], KIND_GAUGE);
+    // A v2 series' own type outranks the suffix.
+    assert.equal(reg.kind[create(reg, 'v2_total', {}, 0, MetricType.GAUGE).id], KIND_GAUGE);
+    assert.equal(reg.kind[create(reg, 'v2_gauge', {}, 0, MetricType.COUNTER).id], KIND_COUNTER);
+    assert.equal(reg.kind[create(reg, 'h_bucket', {}, 0, MetricType.HISTOGRAM).id], KIND_COUNTER);
+  });
+
+  it('changes when metadata arrives later', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const a = create(reg, 'queue_total');
+    const b = create(reg, 'bytes_read');
+    assert.equal(reg.kind[a.id], KIND_COUNTER);
+    assert.equal(reg.kind[b.id], KIND_GAUGE);
+    assert.equal(reg.refreshKind(a.id, -1), false, 'nothing changed yet');
+    assert.equal(reg.setMetadata('queue_total', MetricType.GAUGE), true);
+    assert.equal(reg.setMetadata('queue_total', MetricType.GAUGE), false, 'the same type again is no change');
+    reg.setMetadata('bytes_read', MetricType.COUNTER);
+    assert.equal(reg.refreshKind(a.id, -1), true);
+    assert.equal(reg.kind[a.id], KIND_GAUGE);
+    assert.equal(reg.refreshKind(b.id, -1), true);
+    assert.equal(reg.kind[b.id], KIND_COUNTER);
+    assert.equal(reg.refreshKind(a.id, -1), false);
+    // A v2 type on a later sample changes it too.
+    assert.equal(reg.refreshKind(a.id, MetricType.COUNTER), true);
+    assert.equal(reg.kind[a.id], KIND_COUNTER);
+  });
+});
+
+describe('exposition label text', () => {
+  it('moves the name into `metric` and keeps the other labels', () => {
+    assert.equal(exposedLabelText([['__name__', 'up'], ['instance', 'a:1'], ['job', 'node']]), 'metric="up",instance="a:1",job="node"');
+    assert.equal(exposedLabelText([['__name__', 'up']]), 'metric="up"');
+  });
+
+  it('renames an original `metric` label to `exported_metric`', () => {
+    assert.equal(exposedLabelText([['__name__', 'up'], ['job', 'j'], ['metric', 'orig']]), 'metric="up",exported_metric="orig",job="j"');
+  });
+
+  it('sanitises label names the classic format cannot carry', () => {
+    assert.equal(sanitizeLabelName('http.method'), 'http_method');
+    assert.equal(sanitizeLabelName('a b-c'), 'a_b_c');
+    assert.equal(sanitizeLabelName('1st'), '_1st');
+    assert.equal(sanitizeLabelName('ok_name9'), 'ok_name9');
+    assert.equal(sanitizeLabelName('ü'), '_');
+    const text = exposedLabelText([['__name__', 'm'], ['service.name', 'api'], ['zone"x', 'z']]);
+    assert.equal(text, 'metric="m",service_name="api",zone_x="z"');
+    // Two names that sanitise alike stay distinct.
+    const clash = exposedLabelText([['__name__', 'm'], ['a.b', '1'], ['a_b', '2']]);
+    const names = clash.split(',').map((p) => p.split('=')[0]);
+    assert.equal(new Set(names).size, names.length);
+    assert.match(clash, /="1"/);
+    assert.match(clash, /="2"/);
+  });
+
+  it('escapes backslashes, quotes and newlines in values, the metric name included', () => {
+    assert.equal(escapeLabelValue('plain'), 'plain');
+    assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+    assert.equal(
+      exposedLabelText([['__name__', 'my.metric "q"\nx\\y'], ['path', 'C:\\dir\\"f"']]),
+      'metric="my.metric \\"q\\"\\nx\\\\y",path="C:\\\\dir\\\\\\"f\\""',
+    );
+    // UTF-8 is kept as is.
+    assert.equal(exposedLabelText([['__name__', 'température ☃']]), 'metric="température ☃"');
+  });
+});
+
+describe('pipeline with eviction', () => {
+  function ingest(pipeline: ReturnType<typeof createPipeline>, series: V1Series[], now: number): void {
+    const raw = encodeV1(series);
+    const batch = new Batch();
+    batch.reset(raw);
+    const r = new WireReader();
+    r.reset(raw);
+    decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+    pipeline.ingest(batch, now);
+  }
+
+  it('never scores a sample into a series that an eviction in the same request replaced', () => {
+    const config = defaultConfig();
+    config.series.max_active = 2;
+    const pipeline = createPipeline(config);
+    const reg = pipeline.registry;
+    ingest(pipeline, [{ labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: 1000 }] }], 1);
+    ingest(pipeline, [{ labels: { __name__: 'b' }, samples: [{ value: 2, timestamp: 1000 }] }], 2);
+    // 'c' is new and evicts 'a' (least recently used), then 'a' arrives in the same request.
+    ingest(pipeline, [
+      { labels: { __name__: 'c' }, samples: [{ value: 3, timestamp: 5000 }] },
+      { labels: { __name__: 'a' }, samples: [{ value: 1, timestamp: 9000 }] },
+    ], 3);
+    const byName = new Map<string, number>();
+    for (let id = 0; id < reg.highWater; id++) if (reg.alive[id] === 1) byName.set(reg.names[id]!, id);
+    assert.equal(reg.active, 2);
+    assert.ok(byName.has('a'), `series 'a' got a sample and must exist; alive: ${[...byName.keys()].join(',')}`);
+    assert.ok(byName.has('c'));
+    assert.equal(reg.lastTimeMs[byName.get('c')!], 5000, "c's time is its own");
+    assert.equal(reg.lastTimeMs[byName.get('a')!], 9000);
+    assert.equal(pipeline.stats.samplesOutOfOrder, 0);
+  });
+});
