@@ -15,6 +15,8 @@ import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerWriteRoute } from './http/write-route.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { Receiver } from './ingest/receiver.js';
+import { DecodePool } from './ingest/decode-pool.js';
+import { availableParallelism } from 'node:os';
 import { Pipeline } from './pipeline.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 
@@ -61,6 +63,7 @@ export class Augur {
   readonly pipeline: Pipeline;
   readonly metrics: SelfMetrics;
   private ready = false;
+  private readonly pool: DecodePool | null;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly families: SeriesFamily[];
   private readonly textFamilies: TextFamily[] = [];
@@ -75,13 +78,18 @@ export class Augur {
       this.families.push(...pf.series);
       this.textFamilies.push(...pf.text);
     }
-    const receiver = new Receiver({
+    const limits = {
       maxDecodedBytes: config.web.max_decoded_bytes,
       maxSeriesPerRequest: config.limits.series_per_request,
       maxLabels: config.limits.labels_per_series,
       maxNameLength: config.limits.label_name_length,
       maxValueLength: config.limits.label_value_length,
-    });
+    };
+    const receiver = new Receiver(limits);
+    const threads = config.web.decode_threads >= 0 ? config.web.decode_threads : availableParallelism() > 1 ? 1 : 0;
+    this.pool = threads > 0 ? new DecodePool(limits, threads) : null;
+    const pool = this.pool;
+    const maxInflight = config.web.max_inflight_requests;
     const app = Fastify({
       logger: false,
       bodyLimit: config.web.max_body_bytes,
@@ -108,7 +116,14 @@ export class Augur {
       return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
     });
     app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
-    registerWriteRoute(app, { receiver, pipeline: this.pipeline, metrics: this.metrics, log: this.log, overloaded: () => '' });
+    registerWriteRoute(app, {
+      receiver,
+      pool,
+      pipeline: this.pipeline,
+      metrics: this.metrics,
+      log: this.log,
+      overloaded: () => (pool !== null && pool.inFlight >= maxInflight ? `${pool.inFlight} write requests already in flight` : ''),
+    });
     registerMetricsRoute(app, { registry: this.pipeline.registry, metrics: this.metrics, families: () => this.families, textFamilies: () => this.textFamilies });
     registerApiRoutes(app, this.pipeline);
     app.get('/-/healthy', (_req, reply) => reply.type('text/plain; charset=utf-8').send('Augur is Healthy.\n'));
@@ -119,7 +134,7 @@ export class Augur {
   }
 
   async listen(host: string, port: number): Promise<string> {
-    this.pipeline.start();
+    await this.pipeline.start();
     const address = await this.app.listen({ host, port });
     const reg = this.pipeline.registry;
     this.sweepTimer = setInterval(() => reg.sweep(Date.now()), Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
@@ -133,6 +148,7 @@ export class Augur {
     this.ready = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.app.close();
+    await this.pool?.close();
     await this.pipeline.stop();
     this.metrics.stop();
   }

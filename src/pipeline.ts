@@ -88,10 +88,10 @@ export class Pipeline {
     return this.last.value;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.scorer.start();
-    this.forecast?.start();
     this.peers?.start();
+    await this.forecast?.start();
   }
 
   async stop(): Promise<void> {

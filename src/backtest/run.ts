@@ -39,7 +39,9 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
   const horizons = forecast?.horizonLabels ?? [];
   for (const h of horizons) header.push(`forecast_${h}`, `forecast_${h}_lower`, `forecast_${h}_upper`);
   const rows: string[][] = new Array(csv.timeMs.length);
-  pipeline.start();
+  // Detection trains inline when not started, deterministic in sample time; only the LSTM needs
+  // its worker, run in rounds every so many rows.
+  await forecast?.start();
   try {
     for (let r = 0; r < csv.timeMs.length; r++) {
       const before = pipeline.stats.samplesScored;
@@ -56,7 +58,7 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
       if (forecast !== null && r % BACKGROUND_EVERY === BACKGROUND_EVERY - 1) await forecast.flushBackground();
     }
   } finally {
-    await pipeline.stop();
+    await forecast?.stop();
   }
   return { header, rows };
 }

@@ -428,6 +428,7 @@ export class PeerEngine implements SeriesComponent {
     const snap = this.snapshot(opts.forceFull ?? false, opts.nowMs ?? Date.now());
     let mainMs = performance.now() - t0;
     let out: RoundOutput;
+    if (this.timer && !this.worker) this.spawn();
     if (this.worker) {
       const w = this.worker;
       const reply = new Promise<{ ok: boolean; out?: RoundOutput; error?: string }>((resolve) => {
@@ -462,8 +463,7 @@ export class PeerEngine implements SeriesComponent {
       const resolve = this.pendingReply;
       this.pendingReply = undefined;
       resolve?.({ ok: false, error: String(err) });
-      // Respawn lazily on the next round if we are still running.
-      if (this.timer) this.spawn();
+      // the next round starts a new worker (no respawn here: a worker that cannot load would spin)
     };
     w.on('error', fail);
     w.on('exit', (code) => {

@@ -28,6 +28,10 @@ export const configSchema = z.strictObject({
       max_body_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
       max_decoded_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
       request_timeout: duration(100).default('30s'),
+      /** Worker threads that decode remote-write bodies; -1 = one when the machine has 2+ cores. */
+      decode_threads: z.number().int().min(-1).max(64).default(-1),
+      /** Write requests being decoded or queued before Augur answers 503 with Retry-After. */
+      max_inflight_requests: z.number().int().min(1).max(100_000).default(256),
     })
     .prefault({}),
   limits: z

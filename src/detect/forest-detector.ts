@@ -13,6 +13,8 @@ const MAX_SLOTS = 4096;
 const TICK_MS = 1000;
 const JOBS_PER_TICK = 32;
 const CLIP = 8;
+/** Sample time that must run ahead of wall time before training goes inline (see replaying). */
+const REPLAY_MIN_MS = 3_600_000;
 
 /**
  * Multivariate isolation forest per peer group. Each sample contributes a feature row (level z,
@@ -44,6 +46,9 @@ export class ForestDetector implements Detector {
   private worker: Worker | undefined;
   private timer: NodeJS.Timeout | undefined;
   private jobSeq = 0;
+  private wall0 = 0;
+  private sample0 = 0;
+  private lastT = 0;
 
   trainingRuns = 0;
   trainingErrors = 0;
@@ -80,7 +85,7 @@ export class ForestDetector implements Detector {
   }
 
   /** Volatility features are updated here; x is the raw value. */
-  update(id: number, _tMs: number, x: number, out: DetectorOutput): void {
+  update(id: number, tMs: number, x: number, out: DetectorOutput): void {
     out.expected = NaN;
     out.lower = NaN;
     out.upper = NaN;
@@ -112,10 +117,23 @@ export class ForestDetector implements Detector {
       const z = (f.score(fv) - f.mean) / f.spread;
       out.raw = z > 0 ? z : 0;
     }
-    this.sample(s, fv);
+    this.sample(s, fv, tMs);
   }
 
-  private sample(s: number, fv: Float64Array): void {
+  /**
+   * True when samples arrive far faster than their timestamps advance (a backtest or a bulk
+   * backfill replaying history): forests then train inline, in sample time, so a replay is
+   * deterministic and sees the forests it would have had live, instead of whatever the worker
+   * finished while the replay raced ahead. Live traffic (sample time close to wall time) always
+   * trains in the worker.
+   */
+  private replaying(tMs: number): boolean {
+    return tMs - this.sample0 > 30 * (performance.now() - this.wall0) + REPLAY_MIN_MS;
+  }
+
+  private sample(s: number, fv: Float64Array, tMs: number): void {
+    if (this.wall0 === 0) { this.wall0 = performance.now(); this.sample0 = tMs; }
+    this.lastT = tMs;
     const w = this.seen[s]!;
     this.seen[s] = w + 1;
     if (w % this.stride[s]! !== 0) return;
@@ -128,9 +146,10 @@ export class ForestDetector implements Detector {
     this.rowsWritten[s] = this.rowsWritten[s]! + 1;
     for (let k = 0; k < FEATURES; k++) buf[row * FEATURES + k] = fv[k]!;
     const n = ++this.rowsNew[s]!;
-    if (this.worker === undefined && this.pending[s] === 0) {
+    if (this.pending[s] === 0) {
       const trained = this.forests[s] !== undefined;
-      if ((!trained && n >= FIRST_TRAIN_ROWS) || n >= RETRAIN_ROWS) this.trainInline(s);
+      if (((!trained && n >= FIRST_TRAIN_ROWS) || n >= RETRAIN_ROWS) &&
+        (this.worker === undefined || this.replaying(tMs))) this.trainInline(s);
     }
   }
 
@@ -181,7 +200,7 @@ export class ForestDetector implements Detector {
   /** Queues training for groups with enough new rows (called from the timer). */
   tick(): void {
     const w = this.worker;
-    if (w === undefined) return;
+    if (w === undefined || (this.wall0 !== 0 && this.replaying(this.lastT))) return;
     let jobs = 0;
     for (let s = 0; s < MAX_SLOTS && jobs < JOBS_PER_TICK; s++) {
       const n = this.rowsNew[s]!;

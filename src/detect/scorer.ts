@@ -26,7 +26,7 @@ const FLAT_LOG_RATIO = 3;
 /** Exponent of the score's tail-probability mapping: score = 1 - Q^SCORE_POWER. */
 const SCORE_POWER = 0.1;
 
-export const TUNE = { tx: 0, comb: 0, wd: 0.3, wf: 1, rz: 0, ez: 3, cal: 0.001, cclip: 4, cfloor: 0.01, sr: 0.5, pd: 0.99, long: 1000, sdf: 0.05, daily: 1, keep: 8, cm: 0, sk: 50, sf: 0, sup: 6.4 };
+export const TUNE = { tx: 0, comb: 0, wd: 0.3, wf: 1, rz: 0, ez: 3, cal: 0.001, cclip: 4, cfloor: 0.01, sr: 0.5, pd: 0.99, long: 1000, sdf: 0.05, daily: 1, keep: 8, cm: 0, sk: 50, sf: 0, sup: 6.4, qeta: 0.05, qp: 0.99 };
 function TX(r: number): number { return TUNE.tx === 0 ? r : TUNE.tx === 1 ? Math.log1p(r) : TUNE.tx === 2 ? Math.sqrt(r) : r * r; }
 export interface Contribution { detector: string; contribution: number }
 
@@ -275,9 +275,15 @@ export class Scorer implements SeriesComponent {
       const pos = nov > 0 ? (nov > TUNE.cclip ? TUNE.cclip : nov) : 0;
       const m2 = this.calM2[id]!;
       const cn = this.calN[id]!;
+      if (TUNE.cm === 2) {
+        nv = cn < 5 ? nov : nov / (m2 + TUNE.cfloor);
+        const q0 = cn === 0 ? 1 : m2;
+        this.calM2[id] = q0 * Math.exp(TUNE.qeta * ((pos > q0 ? 1 : 0) - (1 - TUNE.qp)));
+      } else {
       nv = cn < 5 ? nov : TUNE.cm === 1 ? nov / (m2 + TUNE.cfloor) : nov / Math.sqrt(m2 + TUNE.cfloor);
       const a = Math.max(TUNE.cal, 1 / (cn + 1));
       this.calM2[id] = m2 + a * ((TUNE.cm === 1 ? pos : pos * pos) - m2);
+      }
       this.calN[id] = cn + 1;
     }
     if (TUNE.sk > 0) {

@@ -53,7 +53,7 @@ const WARM = 8;
 /** Missing buckets walked one by one after a gap; longer gaps are jumped. */
 const MAX_GAP_BUCKETS = 64;
 /** Running MAE weight once enough rolling-origin evaluations were made. */
-const MAE_RATE = Number(process.env.AUGUR_MAE_RATE ?? 0.05);
+const MAE_RATE = 0.05;
 /** Evaluations before the choice leaves its default (simple exponential smoothing). */
 const MIN_EVALS = 3;
 /** A new model replaces the current choice only when its MAE is this much smaller. */

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAugurError } from '../errors.js';
 import type { Receiver } from '../ingest/receiver.js';
-import { PROTO_V2 } from '../ingest/protocol.js';
+import type { DecodePool } from '../ingest/decode-pool.js';
+import type { Batch } from '../ingest/batch.js';
+import { PROTO_V2, checkEncoding, protocolOf } from '../ingest/protocol.js';
 import type { Pipeline } from '../pipeline.js';
 import type { SelfMetrics } from '../expose/self-metrics.js';
 import type { Logger } from 'pino';
@@ -10,6 +12,8 @@ const EMPTY = Buffer.alloc(0);
 
 export interface WriteDeps {
   receiver: Receiver;
+  /** Decoding in worker threads; null decodes on the main thread. */
+  pool: DecodePool | null;
   pipeline: Pipeline;
   metrics: SelfMetrics;
   log: Logger;
@@ -28,7 +32,7 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       return reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('method not allowed: remote write takes POST\n');
     },
   });
-  app.post('/api/v1/write', (req: FastifyRequest, reply: FastifyReply) => {
+  app.post('/api/v1/write', async (req: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const v2 = isV2(req.headers['content-type']);
     const shed = deps.overloaded();
@@ -39,9 +43,20 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${shed}; retry later\n`);
     }
     const body = (req.body as Buffer | undefined) ?? EMPTY;
-    const batch = receiver.batch;
+    let batch: Batch = receiver.batch;
     try {
-      const version = receiver.decode(body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined);
+      const contentType = req.headers['content-type'];
+      const contentEncoding = req.headers['content-encoding'] as string | undefined;
+      let version: number;
+      if (deps.pool !== null) {
+        protocolOf(contentType);
+        checkEncoding(contentEncoding);
+        const decoded = await deps.pool.decode(body, contentType, contentEncoding);
+        version = decoded.version;
+        batch = decoded.batch;
+      } else {
+        version = receiver.decode(body, contentType, contentEncoding);
+      }
       const scoring = performance.now();
       pipeline.ingest(batch, Date.now());
       const done = performance.now();
@@ -53,7 +68,8 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
     } catch (e) {
       if (!isAugurError(e)) throw e;
       metrics.writeRejected.inc({ reason: e.reason });
-      if (batch.sampleCount > 0) metrics.samplesRejected.inc({ reason: e.reason }, batch.sampleCount);
+      const decoded = (e as { samples?: number }).samples ?? batch.sampleCount;
+      if (decoded > 0) metrics.samplesRejected.inc({ reason: e.reason }, decoded);
       deps.log.debug({ err: e.message, code: e.code }, 'remote write rejected');
       if (v2) writtenHeaders(reply, 0, 0, 0);
       return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message + '\n');
