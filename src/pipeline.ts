@@ -200,10 +200,7 @@ export class Pipeline {
     const labels: [string, string][] = new Array(count);
     for (let k = 0; k < count; k++) {
       const l = start + k;
-      labels[k] = [
-        text(b, batch.nameStart[l]!, batch.nameEnd[l]!),
-        text(b, batch.valueStart[l]!, batch.valueEnd[l]!),
-      ];
+      labels[k] = [text(b, batch.nameStart[l]!, batch.nameEnd[l]!), text(b, batch.valueStart[l]!, batch.valueEnd[l]!)];
     }
     const name = labels[batch.seriesNameLabel[s]!]![1];
     return this.registry.create(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!, labels, name, batch.seriesType[s]!, nowMs);

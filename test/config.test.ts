@@ -289,11 +289,11 @@ describe('backtest', () => {
     return rows;
   }
 
-  it('scores a CSV causally and flags a spike', () => {
+  it('scores a CSV causally and flags a spike', async () => {
     const v = values(120, 90);
     const inputRows: [string, string][] = v.map((x, k) => [new Date(Date.UTC(2024, 0, 1) + k * 300_000).toISOString().replace('T', ' ').slice(0, 19), x.toFixed(4)]);
     const text = 'timestamp,value\n' + inputRows.map((r) => r.join(',')).join('\n') + '\n';
-    const out = backtestText(text, 'spike.csv', { config: defaultConfig(), type: 'gauge' });
+    const out = await backtestText(text, 'spike.csv', { config: defaultConfig(), type: 'gauge' });
     const rows = checkOutput(out, inputRows);
     assert.notEqual(rows[110]![4], '', 'a band once warmed up');
     assert.ok(Math.abs(Number(rows[110]![4]) - 10) < 2);
@@ -301,14 +301,14 @@ describe('backtest', () => {
     assert.ok(Number(rows[90]![2]) > Number(rows[89]![2]));
     // Causal: rows before the spike do not change when the spike is removed.
     const calm = inputRows.map((r, k): [string, string] => (k === 90 ? [r[0], (10).toFixed(4)] : r));
-    const out2 = backtestText('timestamp,value\n' + calm.map((r) => r.join(',')).join('\n') + '\n', 'spike.csv', { config: defaultConfig(), type: 'gauge' });
+    const out2 = await backtestText('timestamp,value\n' + calm.map((r) => r.join(',')).join('\n') + '\n', 'spike.csv', { config: defaultConfig(), type: 'gauge' });
     const rows2 = checkOutput(out2, calm);
     assert.deepEqual(rows2.slice(0, 90), rows.slice(0, 90));
   });
 
-  it('scores counters on their rate, with empty cells before the first rate', () => {
+  it('scores counters on their rate, with empty cells before the first rate', async () => {
     const inputRows: [string, string][] = Array.from({ length: 60 }, (_, k) => [String(1704067200 + k * 60), String(1000 + 600 * k + (k % 3))]);
-    const out = backtestText('timestamp,value\n' + inputRows.map((r) => r.join(',')).join('\n') + '\n', 'c.csv', { config: defaultConfig(), type: 'counter' });
+    const out = await backtestText('timestamp,value\n' + inputRows.map((r) => r.join(',')).join('\n') + '\n', 'c.csv', { config: defaultConfig(), type: 'counter' });
     const rows = checkOutput(out, inputRows);
     assert.deepEqual(rows[0]!.slice(2, 7), ['', '', '', '', '']);
     assert.ok(Math.abs(Number(rows[59]![4]) - 10) < 2, `expected rate ${rows[59]![4]}`);

@@ -7,14 +7,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { generateDashboards } from '../src/generate/dashboards/index.js';
-import { defaultGenerateOptions, maxHorizonSeconds } from '../src/generate/options.js';
+import { maxHorizonSeconds, resolveGenerateOptions } from '../src/generate/options.js';
 import { generatePrometheusConfig } from '../src/generate/prometheus-config.js';
 import { RULES_FILENAME, type RuleGroup } from '../src/generate/rules.js';
 import { FAST_QUEUE, httpGet, promQuery, ROOT, sleep, Stack, waitFor, type PromSeries } from './e2e-harness.js';
 import { dashboardExprs, GRAFANA_VARS, substituteGrafanaVars, type Json } from './generate-promql.js';
 import { compress, encodeV1, V1_CONTENT_TYPE } from './helpers/remote-write.js';
 
-const o = defaultGenerateOptions;
+/**
+ * A short forecast horizon, a breach threshold the disturbed series crosses and fast clustering, so
+ * that every dashboard panel has data within the test's minute; the generator options follow.
+ */
+const AUGUR_CONFIG = `
+forecast: { horizons: [5m], breach_thresholds: [150] }
+cluster: { window: 40s, recluster_interval: 2s, full_recluster_interval: 4s }
+generate: { forecast: { horizons: [5m] } }
+`;
+const o = resolveGenerateOptions({ forecast: { horizons: ['5m'] } });
 /** The shipped rules with every hold (`for`) shortened to this, so that the test runs in seconds. */
 const TEST_FOR = '2s';
 
@@ -47,7 +56,7 @@ function signal(series: (typeof SERIES)[number], s: number, disturbed: boolean):
  * send it the exporter's last PRIME_SECONDS of e2e_signal directly, with the labels Prometheus
  * will send, as if Augur had been running for that long.
  */
-const PRIME_SECONDS = 300;
+const PRIME_SECONDS = 1800;
 async function primeAugur(augur: string, exporter: string): Promise<void> {
   const end = Math.floor(Date.now() / 1000) - 2;
   const series = SERIES.map((name) => ({
@@ -108,7 +117,7 @@ describe('e2e: Prometheus, Augur, shipped rules, Alertmanager, webhook', { timeo
           `e2e_requests_total{series="requests"} ${requests}\n`,
       );
     });
-    augur = await stack.augur('augur');
+    augur = await stack.augur('augur', AUGUR_CONFIG);
     await primeAugur(augur, exporter);
     const am = await stack.alertmanager(
       stringify({
@@ -206,7 +215,7 @@ describe('e2e: Prometheus, Augur, shipped rules, Alertmanager, webhook', { timeo
         const instant = key ? instantRef.get(`${key[1]}/${key[2]}`) === true : true;
         let found = false;
         for (const vars of varSets[d.uid as string]!) {
-          const q = substituteGrafanaVars(expr, { ...GRAFANA_VARS, __rate_interval: '10s', instance: '.+', ...vars });
+          const q = substituteGrafanaVars(expr, { ...GRAFANA_VARS, __rate_interval: '10s', instance: '.+', horizon: o.forecast.horizons[0]!, ...vars });
           const result = instant ? await promQuery(prom, q) : await promQuery(prom, q, range);
           if (result.length > 0) {
             found = true;

@@ -65,10 +65,13 @@ function assertBadRequest(res: Response, message: RegExp): void {
   assert.ok(res.text.length < 500, 'a short message');
 }
 
-describe('POST /api/v1/write', () => {
+/** The whole suite runs with decoding in a worker thread and on the main thread. */
+for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on the main thread', 0]] as const) describe(`POST /api/v1/write, ${mode}`, () => {
   let server: Server;
   before(async () => {
-    server = await startAugur();
+    server = await startAugur((c) => {
+      c.web.decode_threads = threads;
+    });
   });
   after(async () => {
     await server.close();
@@ -390,6 +393,42 @@ describe('POST /api/v1/write', () => {
     assert.equal(ok.status, 204);
     const later = parseExposition(await getMetrics(server));
     assert.equal(counterValue(later, 'augur_samples_accepted_total') - counterValue(after, 'augur_samples_accepted_total'), 7);
+  });
+});
+
+describe('overload', () => {
+  let server: Server;
+  before(async () => {
+    server = await startAugur((c) => {
+      c.web.decode_threads = 1;
+      c.web.max_inflight_requests = 1;
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('sheds requests past max_inflight_requests with 503 and Retry-After', async () => {
+    const series = [];
+    for (let i = 0; i < 2000; i++) series.push({ labels: { __name__: 'load', job: 'o', instance: `host-${i}`, pad: 'x'.repeat(40) }, samples: [{ value: i, timestamp: T0 }] });
+    const v1 = compress(encodeV1(series));
+    const v2 = compress(encodeV2(series));
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => postRaw(server, i % 2 === 0 ? v1 : v2, { contentType: i % 2 === 0 ? V1_CONTENT_TYPE : V2_CONTENT_TYPE })));
+    const shed = results.filter((r) => r.status === 503);
+    assert.ok(shed.length >= 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+    for (const r of results) assert.ok(r.status === 204 || r.status === 503, `status ${r.status}`);
+    for (const r of shed) {
+      assert.match(String(r.headers['retry-after']), /^\d+$/);
+      assert.match(r.text, /overloaded/);
+    }
+    results.forEach((r, i) => {
+      if (i % 2 === 1 && r.status === 503) assertWrittenHeaders(r, 0, 0, 0);
+      if (i % 2 === 0) assertNoWrittenHeaders(r);
+    });
+    const m = parseExposition(await getMetrics(server));
+    assert.equal(counterValue(m, 'augur_write_requests_rejected_total', { reason: 'overloaded' }), shed.length);
+    // Once the burst is over, requests go through again.
+    assert.equal((await postRaw(server, v1)).status, 204);
   });
 });
 

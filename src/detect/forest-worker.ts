@@ -4,7 +4,7 @@ import { trainForest } from './forest.js';
 /** Worker thread: trains one isolation forest per message, off the request path. */
 export interface TrainJob { job: number; slot: number; data: Float32Array; rows: number; seed: number }
 export interface TrainResult {
-  job: number; slot: number; feat?: Int8Array; split?: Float32Array; mean?: number; spread?: number;
+  job: number; slot: number; feat?: Int8Array; split?: Int32Array; mean?: number; spread?: number;
   seconds: number; error?: string;
 }
 

@@ -2,9 +2,8 @@ import { growF64, growU8 } from '../series/component.js';
 import type { SeriesComponent } from '../series/component.js';
 
 /** Calibrated level (sigmas) at which a sample starts a surprise event. */
-import { TUNE } from './scorer.js';
 const EVENT_Z = 3;
-const KEEP = 8;
+const KEEP = 4;
 const DAY = 86_400_000;
 /** Relative tolerance on the interval between events for them to count as periodic. */
 const TOL = 0.03;
@@ -12,8 +11,8 @@ const TOL = 0.03;
 /**
  * Remembers the start times of a series' last few surprise events. An event that starts one
  * interval after an earlier pair with the same interval (a cron job's spike every day, a batch
- * every 8 hours) is recurring, i.e. expected, whatever the period: `update` returns 1 while such
- * an event lasts.
+ * every 8 hours) is recurring, i.e. expected, whatever the period; so is one that starts about one
+ * or two days after a remembered one (a nightly job). `update` returns 1 while such an event lasts.
  */
 export class Recurrence implements SeriesComponent {
   starts = new Float64Array(0);
@@ -33,10 +32,10 @@ export class Recurrence implements SeriesComponent {
   update(id: number, tMs: number, z: number, dtMs: number): number {
     const st = this.state[id]!;
     if (st !== 0) {
-      if (z < TUNE.ez * 0.5) { this.state[id] = 0; return 0; }
+      if (z < EVENT_Z * 0.5) { this.state[id] = 0; return 0; }
       return st === 2 ? 1 : 0;
     }
-    if (z < TUNE.ez) return 0;
+    if (z < EVENT_Z) return 0;
     const b = id * KEEP;
     const s = this.starts;
     let recurring = 0;
@@ -52,7 +51,7 @@ export class Recurrence implements SeriesComponent {
         if ((diff < 0 ? -diff : diff) <= TOL * d1 + 1.5 * dtMs) { recurring = 1; break; }
       }
     }
-    if (recurring === 0 && TUNE.daily === 1) {
+    if (recurring === 0) {
       // A daily event (a backup, a cron job): one started about one or two days ago.
       for (let i = 0; i < KEEP; i++) {
         const ei = s[b + i]!;

@@ -23,11 +23,45 @@ const W_DRIFT = 0.3;
  * (e^-3) of the long-term volatility. */
 const W_FLAT = 1;
 const FLAT_LOG_RATIO = 3;
-/** Exponent of the score's tail-probability mapping: score = 1 - Q^SCORE_POWER. */
-const SCORE_POWER = 0.1;
+/**
+ * Exponent of the score's tail-probability mapping: score = 1 - Q(level)^SCORE_POWER, Q the normal
+ * upper tail of the calibrated level. At 0.03 a score of 0.5 is a tail probability of about 1e-10
+ * (level 6.4), where the NAB corpus threshold lands.
+ */
+const SCORE_POWER = 0.03;
+/** Samples whose raw score the likelihood does not learn from (detectors still settling). */
+const RAW_WARM = 10;
+/** Calibration of novelty against the series' own positive novelty (EW RMS over CAL_N samples). */
+const CAL_N = 1000;
+const CAL_WARM = 5;
+const CAL_CLIP = 4;
+const CAL_FLOOR = 0.01;
+/** Samples scored 0 novelty after a score past SUPPRESS_LEVEL (the calibrated level of score 0.5). */
+const SUPPRESS_SAMPLES = 60;
+const SUPPRESS_LEVEL = 6.4;
 
-export const TUNE = { tx: 0, comb: 0, wd: 0.3, wf: 1, rz: 0, ez: 3, cal: 0.001, cclip: 4, cfloor: 0.01, sr: 0.5, pd: 0.99, long: 1000, sdf: 0.05, daily: 1, keep: 8, cm: 0, sk: 50, sf: 0, sup: 6.4, qeta: 0.05, qp: 0.99 };
-function TX(r: number): number { return TUNE.tx === 0 ? r : TUNE.tx === 1 ? Math.log1p(r) : TUNE.tx === 2 ? Math.sqrt(r) : r * r; }
+/** scoreOf(level) = 1 - Q(level)^SCORE_POWER, tabulated (linear interpolation) to spare a log and
+ * an exp per sample; exact outside the table. */
+const TAB_LO = -8, TAB_HI = 24, TAB_STEP = 32;
+const TAB = new Float64Array((TAB_HI - TAB_LO) * TAB_STEP + 2);
+for (let i = 0; i < TAB.length; i++) TAB[i] = exactScore(TAB_LO + i / TAB_STEP);
+function exactScore(level: number): number {
+  return 1 - Math.exp(SCORE_POWER * logUpperTail(level));
+}
+export function scoreOf(level: number): number {
+  if (!(level > TAB_LO)) return TAB[0]!;
+  if (level >= TAB_HI) return exactScore(level);
+  const x = (level - TAB_LO) * TAB_STEP;
+  const i = x | 0;
+  const f = x - i;
+  return TAB[i]! + f * (TAB[i + 1]! - TAB[i]!);
+}
+
+/** z with a normal upper tail of p (p >= 1: -Infinity, any z qualifies). */
+function zOfTail(p: number): number {
+  return p >= 1 ? -Infinity : upperTailInverse(p);
+}
+
 export interface Contribution { detector: string; contribution: number }
 
 /**
@@ -60,9 +94,10 @@ export class Scorer implements SeriesComponent {
   private lastT = new Float64Array(0);
   private dt = new Float64Array(0);
   private over = new Uint16Array(0);
-  private calM2 = new Float64Array(1);
-  private calN = new Float64Array(1);
-  private supN = new Float64Array([1e9]);
+  /** EW mean square of positive novelty (second calibration). */
+  private calM2 = new Float32Array(0);
+  /** Samples still to score low after a score past SUPPRESS_LEVEL. */
+  private suppress = new Uint16Array(0);
   /** Last raw score per detector, for explain(). */
   private lastRaw = new Float32Array(0);
 
@@ -70,7 +105,9 @@ export class Scorer implements SeriesComponent {
   private readonly pEnabled: Uint8Array;
   private readonly pWarmup: Uint16Array;
   private readonly pMinDur: Uint16Array;
-  private readonly pLogSens: Float64Array;
+  /** Per profile: z thresholds of the decision (tail = sensitivity, 10x sensitivity) and of
+   * severities 2, 3, 4 (tail = sensitivity^1.5, ^2, ^3). */
+  private readonly pZ: Float64Array;
   private readonly pBandK: Float64Array;
   private readonly pPeriod: Float64Array;
 
@@ -86,14 +123,19 @@ export class Scorer implements SeriesComponent {
     this.pEnabled = new Uint8Array(k * ND);
     this.pWarmup = new Uint16Array(k);
     this.pMinDur = new Uint16Array(k);
-    this.pLogSens = new Float64Array(k);
+    this.pZ = new Float64Array(k * 5);
     this.pBandK = new Float64Array(k);
     this.pPeriod = new Float64Array(k);
     profiles.forEach((p, i) => {
       DETECTOR_NAMES.forEach((name, d) => { this.pEnabled[i * ND + d] = p.detectors[name] ? 1 : 0; });
       this.pWarmup[i] = p.warmup_samples;
       this.pMinDur[i] = p.min_duration;
-      this.pLogSens[i] = Math.log(p.sensitivity);
+      const sens = p.sensitivity;
+      this.pZ[i * 5] = zOfTail(sens);
+      this.pZ[i * 5 + 1] = zOfTail(10 * sens);
+      this.pZ[i * 5 + 2] = zOfTail(Math.pow(sens, 1.5));
+      this.pZ[i * 5 + 3] = zOfTail(Math.pow(sens, 2));
+      this.pZ[i * 5 + 4] = zOfTail(Math.pow(sens, 3));
       this.pBandK[i] = upperTailInverse(p.sensitivity / 2);
       this.pPeriod[i] = p.detectors.seasonal ? seasonPeriodMs(p) : 0;
     });
@@ -121,6 +163,8 @@ export class Scorer implements SeriesComponent {
     this.dt = growF64(this.dt, capacity);
     this.recurrence.resize(capacity);
     this.over = growU16(this.over, capacity);
+    this.calM2 = growF32(this.calM2, capacity);
+    this.suppress = growU16(this.suppress, capacity);
     this.lastRaw = growF32(this.lastRaw, capacity * ND);
     this.robust.resize(capacity);
     this.seasonal.resize(capacity);
@@ -145,6 +189,8 @@ export class Scorer implements SeriesComponent {
     this.dt[id] = 0;
     this.recurrence.reset(id);
     this.over[id] = 0;
+    this.calM2[id] = 0;
+    this.suppress[id] = 0;
     this.lastRaw.fill(0, id * ND, id * ND + ND);
     this.robust.reset(id);
     this.seasonal.reset(id);
@@ -231,13 +277,9 @@ export class Scorer implements SeriesComponent {
     const wsum = wR + wS + wH + wF;
     const cR = cap(rr), cS = cap(rs), cH = cap(oH.raw), cF = cap(oF.raw);
     let raw = wsum > 0 ? (wR * cR + wS * cS + wH * cH + wF * cF) / wsum : 0;
-    if (TUNE.comb === 1) raw = Math.max(wR * cR, wS * cS, wH * cH, wF * cF);
-    else if (TUNE.comb === 2) raw = Math.max(wR * cR, wS * cS, wH * cH);
-    else if (TUNE.comb === 3) raw = wsum - wF > 0 ? (wR * cR + wS * cS + wH * cH) / (wsum - wF) : 0;
-    raw *= 1;
-    raw += TUNE.wd * phEvidence;
+    raw += W_DRIFT * phEvidence;
     const flat = -this.forest.lastLogVolRatio - FLAT_LOG_RATIO;
-    if (flat > 0) raw += TUNE.wf * flat;
+    if (flat > 0) raw += W_FLAT * flat;
     const lr = id * ND;
     this.lastRaw[lr + D_ROBUST] = wR * cR;
     this.lastRaw[lr + D_SEASONAL] = wS * cS;
@@ -245,11 +287,18 @@ export class Scorer implements SeriesComponent {
     this.lastRaw[lr + D_FOREST] = wF * cF;
 
     const L = this.likelihood;
-    L.update(id, TX(raw));
+    // The detectors' first samples measure deviations against a scale they barely know yet (a
+    // flat start makes any change look like thousands of sigmas): the calibration does not learn
+    // from them, and excursions seen during warm-up are forgotten when it ends, so that neither
+    // mutes the first real anomaly.
+    const warmup = this.pWarmup[p]!;
+    if (n > 0) L.update(id, raw);
+    else L.skip();
+    if (n === warmup) L.clearPeak(id);
     const lt = this.lastT[id]!;
     if (lt !== 0) this.dt[id] = this.dt[id] === 0 ? tMs - lt : this.dt[id]! + 0.05 * (tMs - lt - this.dt[id]!);
     this.lastT[id] = tMs;
-    let recurring = TUNE.rz === 2 ? 0 : this.recurrence.update(id, tMs, TUNE.rz === 1 ? L.zDecision : L.z, this.dt[id]!);
+    const recurring = this.recurrence.update(id, tMs, L.z, this.dt[id]!);
 
     // Band: Holt-Winters' one-step forecast when it has one, else the seasonal or flat baseline.
     const k = this.pBandK[p]!;
@@ -261,57 +310,49 @@ export class Scorer implements SeriesComponent {
       this.upper[id] = band.expected + k * sd;
     }
 
-    if (n <= this.pWarmup[p]!) {
+    if (n <= warmup) {
       this.score[id] = 0;
       this.anomaly[id] = 0;
       this.severity[id] = 0;
       this.anomalySince[id] = 0;
       return;
     }
-    // A recurring event (same interval as the previous pair) is expected: it adds no novelty.
-    let nov = recurring === 1 ? 0 : L.novelty;
-    let nv = nov;
-    if (TUNE.cal > 0) {
-      const pos = nov > 0 ? (nov > TUNE.cclip ? TUNE.cclip : nov) : 0;
-      const m2 = this.calM2[id]!;
-      const cn = this.calN[id]!;
-      if (TUNE.cm === 2) {
-        nv = cn < 5 ? nov : nov / (m2 + TUNE.cfloor);
-        const q0 = cn === 0 ? 1 : m2;
-        this.calM2[id] = q0 * Math.exp(TUNE.qeta * ((pos > q0 ? 1 : 0) - (1 - TUNE.qp)));
-      } else {
-      nv = cn < 5 ? nov : TUNE.cm === 1 ? nov / (m2 + TUNE.cfloor) : nov / Math.sqrt(m2 + TUNE.cfloor);
-      const a = Math.max(TUNE.cal, 1 / (cn + 1));
-      this.calM2[id] = m2 + a * ((TUNE.cm === 1 ? pos : pos * pos) - m2);
-      }
-      this.calN[id] = cn + 1;
-    }
-    if (TUNE.sk > 0) {
-      const since = this.supN[id]!;
-      if (since < TUNE.sk) { this.supN[id] = since + 1; nv = nv * TUNE.sf; }
-      else if (nv > TUNE.sup) this.supN[id] = 0;
-    }
-    if (TUNE.rz === 2) { recurring = this.recurrence.update(id, tMs, nv, this.dt[id]!); if (recurring === 1) nv = 0; }
-    this.score[id] = 1 - Math.exp(SCORE_POWER * logUpperTail(nv));
+    // A recurring event (same interval as the previous pair, or same time yesterday) is expected:
+    // it adds no novelty.
+    const nov = recurring === 1 ? 0 : L.novelty;
+    // Second calibration: novelty in units of this series' own typical positive novelty (EW root
+    // mean square), so a series that keeps surprising its models (bursty, spiky) needs a larger
+    // surprise than a calm one to reach the same score.
+    const cn = n - warmup - 1;
+    const m2 = this.calM2[id]!;
+    let nv = cn < CAL_WARM ? nov : nov / Math.sqrt(m2 + CAL_FLOOR);
+    const pos = nov > 0 ? (nov > CAL_CLIP ? CAL_CLIP : nov) : 0;
+    const ca = cn < CAL_N ? 1 / (cn + 1) : 1 / CAL_N;
+    this.calM2[id] = m2 + ca * (pos * pos - m2);
+    // After a high score, the next samples of the same event add nothing new: score them low so the
+    // onset stands out (and one event raises the score once).
+    const left = this.suppress[id]!;
+    if (left > 0) { this.suppress[id] = left - 1; nv = 0; }
+    else if (nv > SUPPRESS_LEVEL) this.suppress[id] = SUPPRESS_SAMPLES;
+    this.score[id] = scoreOf(nv);
 
-    const logQ = logUpperTail(L.zDecision);
-    const logSens = this.pLogSens[p]!;
+    const zd = L.zDecision;
+    const pz = p * 5;
     const wasAnomalous = this.anomaly[id] === 1;
     // Hysteresis: once anomalous, stay so while the tail probability is under 10x the target.
     // Or: both the baseline and the one-step predictor put the sample past the band (normal tail at
-    // the target rate), while the calibrated level is at least unusual.
+    // the target rate), while the calibrated level is at least unusual. (Tail probabilities are
+    // compared as z thresholds resolved per profile: no logarithm per sample.)
     const zb = seasonalOn ? oS.raw : oR.raw;
     const zh = useHw ? oH.raw : zb;
     const zmin = zb < zh ? zb : zh;
-    const past = logQ < (wasAnomalous ? logSens + 2.302585092994046 : logSens) ||
-      (zmin > this.pBandK[p]! && L.zDecision > 2);
+    const past = zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2);
     const over = past ? Math.min(this.over[id]! + 1, 65535) : 0;
     this.over[id] = over;
     if (past && over >= this.pMinDur[p]!) {
       if (!wasAnomalous) this.anomalySince[id] = tMs;
       this.anomaly[id] = 1;
-      const r = logQ / logSens;
-      this.severity[id] = r < 1.5 ? 1 : r < 2 ? 2 : r < 3 ? 3 : 4;
+      this.severity[id] = zd <= this.pZ[pz + 2]! ? 1 : zd <= this.pZ[pz + 3]! ? 2 : zd <= this.pZ[pz + 4]! ? 3 : 4;
     } else {
       this.anomaly[id] = 0;
       this.severity[id] = 0;

@@ -29,13 +29,13 @@ function limitOf(q: Query, dflt: number): number {
 }
 
 function labelsOf(p: Pipeline, id: number): Record<string, string> {
-  return Object.fromEntries(p.registry.labelPairs[id] ?? []);
+  return Object.fromEntries(p.registry.labels(id));
 }
 
 function selected(p: Pipeline, id: number, sel: Matcher[][]): boolean {
   if (p.registry.alive[id] !== 1) return false;
   if (sel.length === 0) return true;
-  const labels = p.registry.labelPairs[id] ?? [];
+  const labels = p.registry.labels(id);
   return sel.some((m) => matches(m, labels));
 }
 

@@ -9,6 +9,34 @@ export interface RegistryOptions {
   stalenessMs: number;
 }
 
+const SEP = '\u0000';
+
+/** Labels as one string: name, value, name, value... separated by NUL, with NUL and `\` escaped. */
+export function packLabels(labels: ReadonlyArray<readonly [string, string]>): string {
+  let s = '';
+  for (let i = 0; i < labels.length; i++) {
+    const [n, v] = labels[i]!;
+    s += (i === 0 ? '' : SEP) + escapePacked(n) + SEP + escapePacked(v);
+  }
+  return s;
+}
+
+export function unpackLabels(s: string): [string, string][] {
+  if (s === '') return [];
+  const parts = s.split(SEP);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push([unescapePacked(parts[i]!), unescapePacked(parts[i + 1]!)]);
+  return out;
+}
+
+function escapePacked(s: string): string {
+  return s.includes('\\') || s.includes(SEP) ? s.replace(/\\/g, '\\\\').replace(/\u0000/g, '\\0') : s;
+}
+
+function unescapePacked(s: string): string {
+  return s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === '0' ? SEP : c)) : s;
+}
+
 const DERIVED_PREFIXES = ['augur_anomaly', 'augur_expected', 'augur_forecast', 'augur_cluster', 'augur_peer_outlier', 'augur_group_anomaly'];
 
 export function isDerivedFamily(name: string): boolean {
@@ -53,7 +81,8 @@ export class SeriesRegistry {
   lastTimeMs = new Float64Array(0);
   labelText: string[] = [];
   names: string[] = [];
-  labelPairs: (ReadonlyArray<readonly [string, string]> | undefined)[] = [];
+  /** Original labels, packed into one string per series (see packLabels): a fraction of the memory of pairs. */
+  private packed: string[] = [];
 
   readonly metadata = new Map<string, number>();
   metadataGeneration = 1;
@@ -97,6 +126,11 @@ export class SeriesRegistry {
     this.removeHooks.push(fn);
   }
 
+  /** The original labels of a live series, sorted by name, `__name__` included. */
+  labels(id: number): [string, string][] {
+    return this.alive[id] === 1 ? unpackLabels(this.packed[id]!) : [];
+  }
+
   find(lo: number, hi: number, keyLen: number): number {
     return this.table.find(lo, hi, keyLen);
   }
@@ -124,11 +158,7 @@ export class SeriesRegistry {
       if (id >= this.capacity) this.resize(Math.max(1024, this.capacity * 2));
     }
     for (const c of this.components) c.reset(id);
-    let name = this.nameIntern.get(metricName);
-    if (name === undefined) {
-      name = metricName;
-      this.nameIntern.set(name, name);
-    }
+    const name = this.intern(metricName);
     this.hashLo[id] = lo;
     this.hashHi[id] = hi;
     this.keyLen[id] = keyLen;
@@ -138,7 +168,7 @@ export class SeriesRegistry {
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
-    this.labelPairs[id] = labels;
+    this.packed[id] = packLabels(labels);
     this.labelText[id] = exposedLabelText(labels);
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
@@ -161,7 +191,7 @@ export class SeriesRegistry {
     this.alive[id] = 0;
     this.exposed[id] = 0;
     this.labelText[id] = '';
-    this.labelPairs[id] = undefined;
+    this.packed[id] = '';
     this.freeIds.push(id);
     if (reason === 'evicted') this.evicted++;
     else this.staleRemoved++;
@@ -200,6 +230,15 @@ export class SeriesRegistry {
     const before = this.kind[id];
     this.resolveKind(id, seriesType);
     return this.kind[id] !== before;
+  }
+
+  private intern(s: string): string {
+    let v = this.nameIntern.get(s);
+    if (v === undefined) {
+      v = s;
+      if (this.nameIntern.size < 100_000) this.nameIntern.set(v, v);
+    }
+    return v;
   }
 
   groupOf(metric: string, job: string): number {
