@@ -29,7 +29,7 @@ export async function benchMemory(): Promise<Record<string, number>> {
       samples += rx.batch.sampleCount;
     }
   }
-  const workloadBytes = w.labelBlocks.reduce((a, b) => a + b.length + 100, 0);
+  const workloadBytes = w.labels.length + w.labelOffsets.byteLength + w.isCounter.byteLength;
   gc();
   await new Promise((r) => setTimeout(r, 200));
   gc();

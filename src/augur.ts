@@ -12,12 +12,17 @@ import { SelfMetrics } from './expose/self-metrics.js';
 import type { SeriesFamily, TextFamily } from './expose/derived.js';
 import { anomalyFamilies, forecastFamilies, peerFamilies } from './families.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
-import { registerWriteRoute } from './http/write-route.js';
+import { isV2, registerWriteRoute, writtenHeaders } from './http/write-route.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { Receiver } from './ingest/receiver.js';
 import { DecodePool } from './ingest/decode-pool.js';
 import { availableParallelism } from 'node:os';
 import { Pipeline } from './pipeline.js';
+import type { Server as HttpsServer } from 'node:https';
+import { Authenticator, registerAuth } from './http/auth.js';
+import { loadTls } from './http/tls.js';
+import { Snapshotter } from './persist/snapshotter.js';
+import { AugurError } from './errors.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 
 export interface Models {
@@ -67,6 +72,12 @@ export class Augur {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly families: SeriesFamily[];
   private readonly textFamilies: TextFamily[] = [];
+  readonly snapshotter: Snapshotter | null = null;
+  private readonly auth: Authenticator | null = null;
+  private lagTimer: NodeJS.Timeout | undefined;
+  /** Recent event-loop lag in ms (decaying maximum of the lateness of a 50 ms timer). */
+  private lagMs = 0;
+  private writesInFlight = 0;
 
   constructor(readonly config: AugurConfig, readonly log: Logger) {
     this.pipeline = createPipeline(config);
@@ -90,7 +101,28 @@ export class Augur {
     this.pool = threads > 0 ? new DecodePool(limits, threads) : null;
     const pool = this.pool;
     const maxInflight = config.web.max_inflight_requests;
+    let https: ReturnType<typeof loadTls> | null = null;
+    try {
+      if (config.web.tls !== undefined) https = loadTls(config.web.tls);
+      if (config.web.auth !== undefined) this.auth = new Authenticator(config.web.auth);
+    } catch (e) {
+      throw new AugurError('CONFIG_INVALID', (e as Error).message);
+    }
+    if (config.storage.path !== '') {
+      const m = this.metrics;
+      this.snapshotter = new Snapshotter(config.storage.path, this.pipeline, config, log, {
+        restoreFailed: (reason) => m.snapshotRestoreFailures.inc({ reason }),
+        restored: (series) => m.snapshotRestoredSeries.set(series),
+        written: (bytes, seconds) => {
+          m.snapshotBytes.set(bytes);
+          m.snapshotDuration.set(seconds);
+          m.snapshotLastSuccess.set(Date.now() / 1000);
+        },
+        writeFailed: () => m.snapshotFailures.inc(),
+      });
+    }
     const app = Fastify({
+      ...(https !== null ? { https } : {}),
       logger: false,
       bodyLimit: config.web.max_body_bytes,
       requestTimeout: durationMs(config.web.request_timeout),
@@ -98,7 +130,7 @@ export class Augur {
       forceCloseConnections: 'idle',
       return503OnClosing: true,
     });
-    this.app = app;
+    this.app = app as unknown as FastifyInstance;
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.web.max_body_bytes }, (_req, body, done) => done(null, body));
     app.addHook('onResponse', (req, reply, done) => {
@@ -115,6 +147,33 @@ export class Augur {
       const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds the limit of ${config.web.max_body_bytes} bytes` : status === 500 ? 'internal error' : err.message;
       return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
     });
+    if (this.auth !== null) {
+      registerAuth(this.app, this.auth, (req, reason) => {
+        this.metrics.authFailures.inc({ reason });
+        if (req.url.startsWith('/api/v1/write')) this.metrics.writeRejected.inc({ reason: 'unauthorized' });
+      });
+    }
+    const maxLagMs = durationMs(config.web.max_event_loop_lag);
+    // Sheds before the body is read: bounds the memory of bodies being received, not only decoded.
+    app.addHook('onRequest', (req, reply, done) => {
+      if (req.method !== 'POST' || req.url.split('?')[0] !== '/api/v1/write') return done();
+      let cause = '';
+      if (this.writesInFlight >= maxInflight) cause = 'inflight';
+      else if (maxLagMs > 0 && this.lagMs > maxLagMs) cause = 'event_loop_lag';
+      if (cause !== '') {
+        this.metrics.overloaded.inc();
+        this.metrics.shed.inc({ cause });
+        this.metrics.writeRejected.inc({ reason: 'overloaded' });
+        const why = cause === 'inflight' ? `${this.writesInFlight} write requests in flight` : `event loop lagging ${Math.round(this.lagMs)} ms`;
+        // Remote write 2.0 answers carry the written counts, failures included.
+        if (isV2(req.headers['content-type'])) writtenHeaders(reply, 0, 0, 0);
+        void reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${why}; retry later\n`);
+        return;
+      }
+      this.writesInFlight++;
+      reply.raw.once('close', () => this.writesInFlight--);
+      done();
+    });
     app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
     registerWriteRoute(app, {
       receiver,
@@ -122,7 +181,13 @@ export class Augur {
       pipeline: this.pipeline,
       metrics: this.metrics,
       log: this.log,
-      overloaded: () => (pool !== null && pool.inFlight >= maxInflight ? `${pool.inFlight} write requests already in flight` : ''),
+      overloaded: () => {
+        if (pool !== null && pool.inFlight >= maxInflight) {
+          this.metrics.shed.inc({ cause: 'inflight' });
+          return `${pool.inFlight} write requests already in flight`;
+        }
+        return '';
+      },
     });
     registerMetricsRoute(app, { registry: this.pipeline.registry, metrics: this.metrics, families: () => this.families, textFamilies: () => this.textFamilies });
     registerApiRoutes(app, this.pipeline);
@@ -134,21 +199,63 @@ export class Augur {
   }
 
   async listen(host: string, port: number): Promise<string> {
+    await this.auth?.prepare();
+    await this.snapshotter?.restore();
     await this.pipeline.start();
+    let last = performance.now();
+    this.lagTimer = setInterval(() => {
+      const now = performance.now();
+      const late = Math.max(0, now - last - 50);
+      last = now;
+      this.lagMs = Math.max(late, this.lagMs * 0.5);
+    }, 50);
+    this.lagTimer.unref();
     const address = await this.app.listen({ host, port });
     const reg = this.pipeline.registry;
     this.sweepTimer = setInterval(() => reg.sweep(Date.now()), Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
     this.sweepTimer.unref();
+    this.snapshotter?.start(durationMs(this.config.storage.snapshot_interval));
     this.ready = true;
     return address;
+  }
+
+  /**
+   * SIGHUP: re-reads the TLS certificate and key and the bearer-token sources. A failure keeps the
+   * previous ones and is returned as messages (which never contain secrets).
+   */
+  reload(): string[] {
+    const errors: string[] = [];
+    const tls = this.config.web.tls;
+    if (tls !== undefined) {
+      try {
+        (this.app.server as unknown as HttpsServer).setSecureContext(loadTls(tls));
+        this.metrics.tlsReloads.inc({ result: 'success' });
+      } catch (e) {
+        this.metrics.tlsReloads.inc({ result: 'failure' });
+        errors.push((e as Error).message);
+      }
+    }
+    if (this.auth !== null) {
+      try {
+        this.auth.reload();
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    return errors;
   }
 
   /** Stops accepting, finishes what is in flight, stops background work. */
   async close(): Promise<void> {
     this.ready = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.lagTimer) clearInterval(this.lagTimer);
     await this.app.close();
     await this.pool?.close();
+    const accepted = (await this.metrics.samplesAccepted.get()).values[0]?.value ?? 0;
+    this.log.info({ samplesAccepted: accepted }, 'stopped accepting writes');
+    // Every request answered is in the models: the last snapshot holds all of it.
+    await this.snapshotter?.stop(true);
     await this.pipeline.stop();
     this.metrics.stop();
   }

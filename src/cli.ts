@@ -18,6 +18,7 @@ commands:
       --web.listen-address=HOST:PORT   (default 0.0.0.0:9201)
       --log.level=debug|info|warn|error  (default info)
       --log.format=logfmt|json           (default logfmt)
+      --storage.path=DIR    directory of the model snapshot (overrides storage.path)
       --config.check        validate the config and exit
   check-config FILE         validate a config file; exit 0 or print every problem
   backtest --input PATH --output PATH [--config.file FILE] [--type gauge|counter]
@@ -54,6 +55,8 @@ async function serve(argv: string[]): Promise<number> {
   const log = createLogger(level, format);
   const listen = flags.get('web.listen-address') ?? config.web.listen_address;
   const { host, port } = splitAddress(listen);
+  const storage = flags.get('storage.path');
+  if (storage !== undefined) config.storage.path = storage;
   const augur = new Augur(config, log);
   const address = await augur.listen(host, port);
   log.info({ address, version: VERSION, config: flags.get('config.file') ?? 'embedded' }, 'Augur is listening');
@@ -74,6 +77,11 @@ async function serve(argv: string[]): Promise<number> {
         },
       );
     };
+    process.on('SIGHUP', () => {
+      const errors = augur.reload();
+      if (errors.length === 0) log.info('reloaded TLS certificate and credentials (SIGHUP)');
+      else for (const e of errors) log.error({ err: e }, 'reload failed; keeping the previous TLS certificate and credentials');
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -115,6 +115,12 @@ test('isolation forest: an outlying row scores far above ordinary rows', () => {
   const outlier = f.score(row);
   assert.ok(outlier > normal + 0.1, `outlier ${outlier} normal ${normal}`);
   assert.ok((outlier - f.mean) / f.spread > 2);
+  // A row in the dense core scores at most about the training mean.
+  for (let k = 0; k < FEATURES; k++) row[k] = 0;
+  assert.ok((f.score(row) - f.mean) / f.spread < 0.5);
+  // Deterministic for a seed.
+  const f2 = trainForest(data, rows, 42);
+  assert.deepEqual(f2.split, f.split);
 });
 
 test('recurrence: an event one interval after a same-interval pair is recurring', () => {
@@ -130,4 +136,13 @@ test('recurrence: an event one interval after a same-interval pair is recurring'
   assert.equal(recurring, 1);
   r.reset(0);
   assert.equal(r.update(0, T0, 6, STEP_MS), 0);
+  // A nightly job: one event a day at the same time is recurring from the second day on.
+  r.reset(0);
+  const day = 86_400_000;
+  assert.equal(r.update(0, T0 + 3 * 3_600_000, 6, STEP_MS), 0);
+  r.update(0, T0 + 3 * 3_600_000 + STEP_MS, 0, STEP_MS);
+  assert.equal(r.update(0, T0 + day + 3 * 3_600_000 + STEP_MS, 6, STEP_MS), 1);
+  r.update(0, T0 + day + 3 * 3_600_000 + 2 * STEP_MS, 0, STEP_MS);
+  // ...but not at another time of day.
+  assert.equal(r.update(0, T0 + day + 9 * 3_600_000, 6, STEP_MS), 0);
 });

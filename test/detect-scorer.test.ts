@@ -151,12 +151,74 @@ test('resize keeps state and profiles select detectors and sensitivity', () => {
   assert.ok(Math.abs(s.expected[0]! - 10) < 2);
 });
 
+test('a 50-sigma spike after 50 samples of ordinary noise raises the anomaly, with a high score', () => {
+  // Several seeds and noise shapes, including integer-valued noise (many equal values early on).
+  for (let seed = 30; seed < 40; seed++) {
+    for (const shape of ['gaussian', 'integer'] as const) {
+      const s = scorer();
+      const g = gaussian(seed);
+      const noise = () => (shape === 'gaussian' ? g() : Math.round(g()));
+      const quiet = feed(s, 0, 0, 50, () => 100 + noise(), defaultProfile.warmup_samples, 50);
+      assert.equal(quiet.anomalies, 0, `seed ${seed} ${shape}: quiet history flagged`);
+      const spike = feed(s, 0, 50, 1, () => 150);
+      assert.equal(spike.anomalies, 1, `seed ${seed} ${shape}: spike not flagged`);
+      assert.ok(spike.maxScore > 0.9, `seed ${seed} ${shape}: spike score ${spike.maxScore}`);
+      assert.ok(spike.maxScore > quiet.maxScore + 0.3, `seed ${seed} ${shape}: spike ${spike.maxScore} quiet ${quiet.maxScore}`);
+    }
+  }
+});
+
+test('score peaks at the onset of an event and drops while it persists', () => {
+  const s = scorer();
+  const g = gaussian(21);
+  feed(s, 0, 0, 400, () => 50 + g());
+  const onset = feed(s, 0, 400, 1, () => 90 + g());
+  assert.ok(onset.maxScore > 0.9, `onset ${onset.maxScore}`);
+  // The same excursion continuing: still flagged, but no longer scored as new.
+  const rest = feed(s, 0, 401, 5, () => 90 + g());
+  assert.ok(rest.maxScore < 0.5, `rest ${rest.maxScore}`);
+});
+
+test('a spike at the same time every day scores high only the first time', () => {
+  const s = scorer();
+  const g = gaussian(22);
+  const perDay = 288;
+  const scores: number[] = [];
+  for (let i = 0; i < 6 * perDay; i++) {
+    s.observe(0, T0 + i * STEP_MS, (i % perDay === 40 ? 30 : 10) + g());
+    if (i % perDay === 40) scores.push(s.score[0]!);
+  }
+  assert.ok(scores[0]! > 0.5, `first day ${scores.join(' ')}`);
+  for (let d = 1; d < 6; d++) assert.ok(scores[d]! < 0.5, `day ${d}: ${scores.join(' ')}`);
+  // The same spike at a new time of day is still news.
+  s.observe(0, T0 + (6 * perDay + 150) * STEP_MS, 30 + g());
+  assert.ok(s.score[0]! > 0.5, `new time of day ${s.score[0]}`);
+});
+
+test('a replay (sample time far ahead of wall time) trains forests inline, deterministically', () => {
+  const run = () => {
+    const s = scorer();
+    s.start(); // a worker exists, but a replay must not depend on when it answers
+    const g = gaussian(23);
+    const out: number[] = [];
+    for (let i = 0; i < 600; i++) { s.observe(0, T0 + i * STEP_MS, 10 + g() + (i % 97 === 0 ? 8 : 0)); out.push(s.score[0]!); }
+    void s.stop();
+    return { out, runs: s.trainingRuns };
+  };
+  const a = run(), b = run();
+  assert.ok(a.runs > 0, 'trained inline during the replay');
+  assert.deepEqual(a.out, b.out);
+});
+
 test('background training in a worker thread publishes forests', async () => {
   const s = scorer();
   s.start();
   try {
     const g = gaussian(20);
-    for (let i = 0; i < 400; i++) for (let id = 0; id < 4; id++) s.observe(id, T0 + i * STEP_MS, 10 + g());
+    // Live traffic: sample time advances no faster than wall time, so training goes to the worker.
+    const t0 = Date.now();
+    for (let i = 0; i < 400; i++) for (let id = 0; id < 4; id++) s.observe(id, t0 + i, 10 + g());
+    assert.equal(s.trainingRuns, 0, 'no inline training on the live path');
     s.forest.tick();
     const deadline = Date.now() + 10_000;
     while (s.trainingRuns === 0 && s.trainingErrors === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

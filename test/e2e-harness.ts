@@ -73,6 +73,13 @@ export class Stack {
     return proc;
   }
 
+  /** The last process started under `name`. */
+  lastProcess(name: string): ChildProcess {
+    const p = this.procs.filter((x) => x.name === name).pop();
+    if (p === undefined) throw new Error(`no process ${name}`);
+    return p.proc;
+  }
+
   logs(name: string): string {
     return this.procs
       .filter((p) => p.name === name)

@@ -89,7 +89,7 @@ function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
 
 /** Mutations of a protobuf or snappy byte string. */
 function mutate(rand: Rand, src: Uint8Array): Uint8Array {
-  let b = Uint8Array.from(src);
+  let b: Uint8Array = Uint8Array.from(src);
   const rounds = 1 + int(rand, 3);
   for (let r = 0; r < rounds; r++) {
     const kind = int(rand, 8);
@@ -189,16 +189,21 @@ function makeCase(rand: Rand, c: { v1: Uint8Array[]; v2: Uint8Array[] }): Case {
   }
 }
 
-describe('fuzzing POST /api/v1/write', () => {
+/** Most cases go through the decode worker (the default on 2+ cores), some through the main thread. */
+for (const [mode, threads, cases, seed] of [['decoding in a worker thread', 1, CASES, SEED], ['decoding on the main thread', 0, Math.ceil(CASES / 4), SEED + 1]] as const) describe(`fuzzing POST /api/v1/write, ${mode}`, () => {
   let server: Server;
   before(async () => {
-    server = await startAugur();
+    server = await startAugur((c) => {
+      c.web.decode_threads = threads;
+    });
   });
   after(async () => {
     await server.close();
   });
 
-  it(`survives ${CASES} random and mutated bodies (seed ${SEED})`, { timeout: 150_000 }, async (t) => {
+  it(`survives ${cases} random and mutated bodies (seed ${seed})`, { timeout: 150_000 }, async (t) => {
+    const CASES = cases;
+    const SEED = seed;
     const c = corpus();
     const rand = prng(SEED);
     gc();

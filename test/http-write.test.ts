@@ -86,6 +86,8 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     const bare = await postRaw(server, compress(encodeV1([{ labels: { __name__: 'v1_ok', job: 'j' }, samples: [{ value: 2, timestamp: T0 + 1000 }] }])), { contentType: 'application/x-protobuf' });
     assert.equal(bare.status, 204);
     assertNoWrittenHeaders(bare);
+    // An empty message is a valid, empty request.
+    assert.equal((await postRaw(server, compress(new Uint8Array(0)))).status, 204);
   });
 
   it('answers 204 to remote write 2.0 with exact written counts', async () => {
@@ -429,6 +431,47 @@ describe('overload', () => {
     assert.equal(counterValue(m, 'augur_write_requests_rejected_total', { reason: 'overloaded' }), shed.length);
     // Once the burst is over, requests go through again.
     assert.equal((await postRaw(server, v1)).status, 204);
+  });
+});
+
+describe('overload by event-loop lag', () => {
+  let server: Server;
+  before(async () => {
+    server = await startAugur((c) => {
+      c.web.max_event_loop_lag = '100ms';
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('sheds writes with 503 and Retry-After while the event loop lags, then recovers', async () => {
+    const body = compress(encodeV2([{ labels: { __name__: 'lagged' }, samples: [{ value: 1, timestamp: T0 }] }]));
+    // Accepted when the loop is calm (retrying, as a sender would, on a busy machine).
+    const accepted = async (): Promise<number> => {
+      let status = 0;
+      for (let attempt = 0; attempt < 20 && status !== 204; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 500));
+        status = (await postRaw(server, body, { contentType: V2_CONTENT_TYPE })).status;
+      }
+      return status;
+    };
+    assert.equal(await accepted(), 204);
+    // Hold the event loop (the server shares this process) well past the limit.
+    const until = performance.now() + 600;
+    while (performance.now() < until) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    const res = await postRaw(server, body, { contentType: V2_CONTENT_TYPE });
+    assert.equal(res.status, 503, res.text);
+    assert.match(String(res.headers['retry-after']), /^\d+$/);
+    assert.match(res.text, /event loop/);
+    assertWrittenHeaders(res, 0, 0, 0);
+    // Reads are never shed.
+    assert.equal((await request(server.url + '/-/healthy')).status, 200);
+    // Back to normal once the lag has decayed.
+    assert.equal(await accepted(), 204);
   });
 });
 

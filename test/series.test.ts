@@ -398,3 +398,85 @@ describe('pipeline with eviction', () => {
     assert.equal(pipeline.stats.samplesOutOfOrder, 0);
   });
 });
+
+describe('pipeline sample path', () => {
+  /** A pipeline whose scorer records what it is fed. */
+  function recording(): { pipeline: ReturnType<typeof createPipeline>; fed: [number, number, number][] } {
+    const config = defaultConfig();
+    const pipeline = createPipeline(config);
+    const fed: [number, number, number][] = [];
+    const scorer = pipeline.scorer;
+    const real = scorer.observe.bind(scorer);
+    scorer.observe = (id: number, tMs: number, x: number) => {
+      fed.push([id, tMs, x]);
+      real(id, tMs, x);
+    };
+    return { pipeline, fed };
+  }
+  let hash = 1000;
+  function series(pipeline: ReturnType<typeof createPipeline>, name: string, type = -1): number {
+    hash += 7;
+    return pipeline.registry.create(hash * 2654435761 >>> 0, hash, name.length + 12, [['__name__', name], ['job', 'p']], name, type, 0);
+  }
+
+  it('scores counters on their per-second rate, through resets', () => {
+    const { pipeline, fed } = recording();
+    const id = series(pipeline, 'requests_total');
+    const feed: [number, number][] = [[0, 100], [1000, 110], [2000, 130], [3000, 5], [5000, 25], [15_000, 25]];
+    for (const [t, v] of feed) pipeline.observe(id, t, v, 0);
+    // The first sample only primes the rate; a drop is a reset, counted from zero.
+    assert.deepEqual(fed.map((f) => f[2]), [10, 20, 5, 10, 0]);
+    assert.deepEqual(fed.map((f) => f[1]), [1000, 2000, 3000, 5000, 15_000]);
+    assert.equal(pipeline.registry.exposed[id], 1);
+  });
+
+  it('scores gauges on their value', () => {
+    const { pipeline, fed } = recording();
+    const id = series(pipeline, 'temperature');
+    for (const [t, v] of [[0, 5], [1000, -3], [2000, 1e6]] as const) pipeline.observe(id, t, v, 0);
+    assert.deepEqual(fed.map((f) => f[2]), [5, -3, 1e6]);
+  });
+
+  it('drops out-of-order and duplicate timestamps, counting them', () => {
+    const { pipeline, fed } = recording();
+    const id = series(pipeline, 'g');
+    for (const [t, v] of [[1000, 1], [1000, 2], [500, 3], [2000, 4], [-5, 5]] as const) pipeline.observe(id, t, v, 0);
+    assert.deepEqual(fed.map((f) => f[2]), [1, 4]);
+    assert.equal(pipeline.stats.samplesOutOfOrder, 3);
+  });
+
+  it('keeps NaN and infinities away from the models and from counter state', () => {
+    const { pipeline, fed } = recording();
+    const c = series(pipeline, 'bytes_total');
+    for (const [t, v] of [[0, 100], [1000, NaN], [2000, 120], [3000, Infinity], [4000, -Infinity], [5000, 150]] as const) pipeline.observe(c, t, v, 0);
+    assert.deepEqual(fed.map((f) => f[2]), [10, 10]);
+    assert.equal(pipeline.stats.samplesNonFinite, 3);
+    assert.ok(fed.every((f) => Number.isFinite(f[2])));
+  });
+
+  it('ends exposure at a stale marker and resumes with the next sample', () => {
+    const { pipeline, fed } = recording();
+    const id = series(pipeline, 'g');
+    pipeline.observe(id, 1000, 1, 0);
+    assert.equal(pipeline.registry.exposed[id], 1);
+    pipeline.observe(id, 2000, NaN, 1);
+    assert.equal(pipeline.registry.exposed[id], 0);
+    assert.equal(pipeline.stats.staleMarkers, 1);
+    assert.equal(fed.length, 1, 'a stale marker is not a sample');
+    pipeline.observe(id, 3000, 2, 0);
+    assert.equal(pipeline.registry.exposed[id], 1);
+  });
+
+  it("never scores Augur's own derived families sent back to it", () => {
+    const { pipeline, fed } = recording();
+    const id = series(pipeline, 'augur_anomaly_score');
+    pipeline.observe(id, 1000, 0.5, 0);
+    assert.equal(fed.length, 0);
+    assert.equal(pipeline.registry.exposed[id], 0);
+    // Augur's own operational metrics are ordinary series.
+    const own = series(pipeline, 'augur_http_requests_total');
+    pipeline.observe(own, 1000, 1, 0);
+    pipeline.observe(own, 2000, 3, 0);
+    assert.deepEqual(fed.map((f) => f[2]), [2]);
+  });
+});

@@ -32,6 +32,27 @@ export const configSchema = z.strictObject({
       decode_threads: z.number().int().min(-1).max(64).default(-1),
       /** Write requests being decoded or queued before Augur answers 503 with Retry-After. */
       max_inflight_requests: z.number().int().min(1).max(100_000).default(256),
+      /** Event-loop delay above which write requests are shed with 503 + Retry-After (0: off). */
+      max_event_loop_lag: duration(0).default('500ms'),
+      /** Optional authentication on every endpoint but /-/healthy (see src/http/auth.ts). */
+      auth: z
+        .strictObject({
+          /** File with one bearer token per line (blank lines and # comments ignored). */
+          bearer_tokens_file: z.string().min(1).optional(),
+          /** Name of an environment variable holding bearer tokens, comma or newline separated. */
+          bearer_tokens_env: z.string().min(1).optional(),
+          /** user: bcrypt hash, as in Prometheus's web config. */
+          basic_auth_users: z.record(z.string().min(1), z.string().regex(/^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/, 'must be a bcrypt hash ($2y$10$...)')).default({}),
+        })
+        .optional(),
+      /** Optional TLS; the certificate and key are re-read on SIGHUP. */
+      tls: z
+        .strictObject({
+          cert_file: z.string().min(1),
+          key_file: z.string().min(1),
+          min_version: z.enum(['TLS12', 'TLS13']).default('TLS12'),
+        })
+        .optional(),
     })
     .prefault({}),
   limits: z
@@ -46,6 +67,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       max_active: z.number().int().min(1).max(100_000_000).default(1_000_000),
       staleness: duration(1000).default('5m'),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      /** Directory of the model snapshot (empty: no persistence). `--storage.path` overrides it. */
+      path: z.string().default(''),
+      snapshot_interval: duration(1000).default('1m'),
     })
     .prefault({}),
   scoring: profileSchema.prefault({}),

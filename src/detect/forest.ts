@@ -1,16 +1,17 @@
 /**
  * A compact isolation forest over fixed-width feature rows, stored in flat typed arrays so that
- * scoring one row walks at most `depth` nodes per tree without allocating, and so that a trained
+ * scoring one row walks DEPTH nodes per tree without allocating, and so that a trained
  * forest can be moved between threads as two buffers. Trees are complete binary heaps of depth
  * DEPTH (children of node i at 2i+1 and 2i+2). Every walk takes exactly DEPTH steps: a node that
  * isolates its points early is padded, and every bottom node under it holds the same path length
  * (its depth plus the expected remaining depth of the points it still holds), so the walk has no
- * data-dependent loop exit and the direction taken below an early leaf does not matter. The 2i+1
- * or 2i+2 choice is a select, not a branch: scoring is cheap and does not stall on mispredictions.
+ * data-dependent loop exit and the direction taken below an early leaf does not matter. Splits,
+ * features and path lengths are fixed point (int32), and the 2i+1 or 2i+2 choice is computed from
+ * the sign of x - split, not branched on: scoring does not stall on mispredictions.
  */
 export const FEATURES = 5;
 /** A multiple of 4 (scoring walks four trees at a time). */
-export const TREES = 20;
+export const TREES = 12;
 export const SUBSAMPLE = 64;
 export const DEPTH = Math.ceil(Math.log2(SUBSAMPLE));
 export const NODES = (1 << (DEPTH + 1)) - 1;
@@ -39,7 +40,7 @@ export class Forest {
     const q = QROW;
     for (let k = 0; k < FEATURES; k++) q[k] = quantize(row[k]!);
     let h = 0;
-    // Branch-free walk: (x - s) >> 31 is -1 exactly when x < s, else 0 (both far inside the int32 range),
+    // Branch-free walk: (x - s) >> 31 is -1 exactly when x < s, else 0 (both are within ±2^26),
     // so no step depends on a prediction. Four trees are walked in lockstep: each walk is a chain
     // of dependent loads, and interleaving them lets the CPU overlap their latencies.
     for (let b0 = 0; b0 < TREES * NODES; b0 += 4 * NODES) {

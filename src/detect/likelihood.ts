@@ -4,7 +4,6 @@ import type { SeriesComponent } from '../series/component.js';
 /** Memory of the long-run distribution of the combined raw score, in samples. */
 const LONG = 1000;
 /** Weight of the newest raw score in the short-run average. */
-/** Weight of the newest raw score in the short-run average. */
 const SHORT_RATE = 0.5;
 /** Floor on the raw score's spread, so a series that has never surprised does not score noise. */
 const SD_FLOOR = 0.05;
@@ -12,9 +11,6 @@ const SD_FLOOR = 0.05;
 const CLIP = 10;
 /** How quickly the memory of an already-reported excursion fades (per sample). */
 const PEAK_DECAY = 0.99;
-const PKMAX = Number(process.env.PKMAX ?? 1e9);
-const ZW = Number(process.env.ZW ?? 2);
-const PM = Number(process.env.PM ?? 0), PV = Number(process.env.PV ?? 0), PN = Number(process.env.PN ?? 0);
 
 /**
  * Anomaly likelihood: the combined raw score is compared with its own recent distribution (EW
@@ -49,13 +45,6 @@ export class Likelihood implements SeriesComponent {
     this.n[id] = 0;
   }
 
-  /** No calibrated output for this sample (the raw score is not meaningful yet); learns nothing. */
-  skip(): void {
-    this.z = 0;
-    this.zDecision = 0;
-    this.novelty = 0;
-  }
-
   /** Forget the excursions seen so far (called when warm-up ends). */
   clearPeak(id: number): void {
     this.peak[id] = 0;
@@ -63,13 +52,12 @@ export class Likelihood implements SeriesComponent {
 
   update(id: number, raw: number): void {
     const n = this.n[id]!;
-    if (n === 0) { this.mean[id] = PM; this.var[id] = PV; }
     const mu = this.mean[id]!;
     const v = this.var[id]!;
     const sd = Math.sqrt(v) + SD_FLOOR;
     const sh = n === 0 ? raw : this.short[id]! + SHORT_RATE * (raw - this.short[id]!);
     this.short[id] = sh;
-    const z = n < ZW ? 0 : (sh - mu) / sd;
+    const z = n < 2 ? 0 : (sh - mu) / sd;
     // For the decision, the larger of the instant and the short-run level: a lone spike counts in
     // full, a run of moderate surprises by its density.
     this.zDecision = n < 2 ? 0 : ((raw > sh ? raw : sh) - mu) / sd;
@@ -77,12 +65,11 @@ export class Likelihood implements SeriesComponent {
     const pk = this.peak[id]!;
     this.novelty = z - pk;
     const decayed = pk * PEAK_DECAY;
-    const zp = z > PKMAX ? PKMAX : z;
-    this.peak[id] = zp > decayed ? zp : decayed;
+    this.peak[id] = z > decayed ? z : decayed;
     // Learn the distribution.
     const lim = mu + CLIP * sd;
     const r = n < 10 ? raw : raw > lim ? lim : raw;
-    const a = Math.max(1 / LONG, 1 / (n + 1 + PN));
+    const a = Math.max(1 / LONG, 1 / (n + 1));
     const d = r - mu;
     this.mean[id] = mu + a * d;
     this.var[id] = (1 - a) * (v + a * d * d);

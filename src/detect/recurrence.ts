@@ -29,13 +29,13 @@ export class Recurrence implements SeriesComponent {
   }
 
   /** state: 0 quiet, 1 in a novel event, 2 in a recurring event. Returns 1 if recurring. */
-  update(id: number, tMs: number, z: number, dtMs: number): number {
+  update(id: number, tMs: number, z: number, dtMs: number, eventZ = EVENT_Z): number {
     const st = this.state[id]!;
     if (st !== 0) {
-      if (z < EVENT_Z * 0.5) { this.state[id] = 0; return 0; }
+      if (z < eventZ * 0.5) { this.state[id] = 0; return 0; }
       return st === 2 ? 1 : 0;
     }
-    if (z < EVENT_Z) return 0;
+    if (z < eventZ) return 0;
     const b = id * KEEP;
     const s = this.starts;
     let recurring = 0;

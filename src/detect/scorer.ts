@@ -29,8 +29,6 @@ const FLAT_LOG_RATIO = 3;
  * (level 6.4), where the NAB corpus threshold lands.
  */
 const SCORE_POWER = 0.03;
-/** Samples whose raw score the likelihood does not learn from (detectors still settling). */
-const RAW_WARM = 10;
 /** Calibration of novelty against the series' own positive novelty (EW RMS over CAL_N samples). */
 const CAL_N = 1000;
 const CAL_WARM = 5;
@@ -68,6 +66,12 @@ export interface Contribution { detector: string; contribution: number }
  * The per-sample scoring ensemble: robust level, seasonal profile, Holt-Winters and a per-group
  * isolation forest, combined, calibrated against each series' own score history (anomaly
  * likelihood), thresholded per the series' profile, with Page-Hinkley re-baselining.
+ *
+ * `score`: the likelihood's novelty (calibrated level not already reported by a recent larger
+ * excursion), divided by the series' own RMS positive novelty, with recurring events and the
+ * samples right after a high score zeroed, mapped to 1 - Q^SCORE_POWER: it peaks at the onset of
+ * an event; 0.5 is the corpus-wide NAB threshold. `anomaly`/`severity`: the calibrated level
+ * (instant or short-run) against the profile's sensitivity, with hysteresis and min_duration.
  */
 export class Scorer implements SeriesComponent {
   score = new Float64Array(0);
@@ -88,6 +92,8 @@ export class Scorer implements SeriesComponent {
   readonly drift = new DriftDetector();
   readonly likelihood = new Likelihood();
   readonly recurrence = new Recurrence();
+  /** Recurrence of high-scoring events (calibrated level past SUPPRESS_LEVEL). */
+  readonly highRecurrence = new Recurrence();
 
   private profileOf = new Uint16Array(0);
   private n = new Uint32Array(0);
@@ -162,6 +168,7 @@ export class Scorer implements SeriesComponent {
     this.lastT = growF64(this.lastT, capacity);
     this.dt = growF64(this.dt, capacity);
     this.recurrence.resize(capacity);
+    this.highRecurrence.resize(capacity);
     this.over = growU16(this.over, capacity);
     this.calM2 = growF32(this.calM2, capacity);
     this.suppress = growU16(this.suppress, capacity);
@@ -188,6 +195,7 @@ export class Scorer implements SeriesComponent {
     this.lastT[id] = 0;
     this.dt[id] = 0;
     this.recurrence.reset(id);
+    this.highRecurrence.reset(id);
     this.over[id] = 0;
     this.calM2[id] = 0;
     this.suppress[id] = 0;
@@ -287,13 +295,11 @@ export class Scorer implements SeriesComponent {
     this.lastRaw[lr + D_FOREST] = wF * cF;
 
     const L = this.likelihood;
+    L.update(id, raw);
     // The detectors' first samples measure deviations against a scale they barely know yet (a
-    // flat start makes any change look like thousands of sigmas): the calibration does not learn
-    // from them, and excursions seen during warm-up are forgotten when it ends, so that neither
-    // mutes the first real anomaly.
+    // flat start makes any change look like thousands of sigmas): excursions seen during warm-up
+    // are forgotten when it ends, so that they do not mute the first real anomaly.
     const warmup = this.pWarmup[p]!;
-    if (n > 0) L.update(id, raw);
-    else L.skip();
     if (n === warmup) L.clearPeak(id);
     const lt = this.lastT[id]!;
     if (lt !== 0) this.dt[id] = this.dt[id] === 0 ? tMs - lt : this.dt[id]! + 0.05 * (tMs - lt - this.dt[id]!);
@@ -329,8 +335,11 @@ export class Scorer implements SeriesComponent {
     const pos = nov > 0 ? (nov > CAL_CLIP ? CAL_CLIP : nov) : 0;
     const ca = cn < CAL_N ? 1 / (cn + 1) : 1 / CAL_N;
     this.calM2[id] = m2 + ca * (pos * pos - m2);
+    // A score-worthy event that recurs (same interval as an earlier pair, or the same time of day
+    // as one a day or two ago) is expected: it scores nothing.
+    if (this.highRecurrence.update(id, tMs, nv, this.dt[id]!, SUPPRESS_LEVEL) === 1) nv = 0;
     // After a high score, the next samples of the same event add nothing new: score them low so the
-    // onset stands out (and one event raises the score once).
+    // onset stands out (and one event raises the score once). The anomaly flag is not affected.
     const left = this.suppress[id]!;
     if (left > 0) { this.suppress[id] = left - 1; nv = 0; }
     else if (nv > SUPPRESS_LEVEL) this.suppress[id] = SUPPRESS_SAMPLES;

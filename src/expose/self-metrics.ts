@@ -31,6 +31,15 @@ export class SelfMetrics {
   readonly scoringDuration: client.Histogram;
   readonly metricsRenderDuration: client.Histogram;
   readonly overloaded: client.Counter;
+  readonly shed: client.Counter<'cause'>;
+  readonly authFailures: client.Counter<'reason'>;
+  readonly snapshotRestoreFailures: client.Counter<'reason'>;
+  readonly snapshotFailures: client.Counter;
+  readonly snapshotLastSuccess: client.Gauge;
+  readonly snapshotDuration: client.Gauge;
+  readonly snapshotBytes: client.Gauge;
+  readonly snapshotRestoredSeries: client.Gauge;
+  readonly tlsReloads: client.Counter<'result'>;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(pipeline: Pipeline, maxActive: number) {
@@ -45,6 +54,16 @@ export class SelfMetrics {
     this.samplesAccepted = new client.Counter({ name: 'augur_samples_accepted_total', help: 'Samples accepted from remote write (including stale markers and non-finite values).', registers: [r] });
     this.samplesRejected = new client.Counter({ name: 'augur_samples_rejected_total', help: 'Samples rejected, by reason (for rejected requests: the samples decoded before the error).', labelNames: ['reason'], registers: [r] });
     this.overloaded = new client.Counter({ name: 'augur_overloaded_total', help: 'Write requests answered 503 because Augur was saturated.', registers: [r] });
+    this.shed = new client.Counter({ name: 'augur_write_requests_shed_total', help: 'Write requests answered 503 with Retry-After, by cause (inflight: decode queue full, event_loop_lag: main thread saturated).', labelNames: ['cause'], registers: [r] });
+    this.authFailures = new client.Counter({ name: 'augur_http_auth_failures_total', help: 'Requests answered 401, by reason (missing, invalid).', labelNames: ['reason'], registers: [r] });
+    this.snapshotRestoreFailures = new client.Counter({ name: 'augur_snapshot_restore_failures_total', help: 'Snapshots not restored at start, by reason (corrupt, truncated, incompatible, io); each was moved aside.', labelNames: ['reason'], registers: [r] });
+    for (const reason of ['corrupt', 'truncated', 'incompatible', 'io']) this.snapshotRestoreFailures.inc({ reason }, 0);
+    this.snapshotFailures = new client.Counter({ name: 'augur_snapshot_failures_total', help: 'Snapshot writes that failed (the previous snapshot is kept).', registers: [r] });
+    this.snapshotLastSuccess = new client.Gauge({ name: 'augur_snapshot_last_success_timestamp_seconds', help: 'Unix time of the last snapshot written (0: none since start).', registers: [r] });
+    this.snapshotDuration = new client.Gauge({ name: 'augur_snapshot_duration_seconds', help: 'Wall time of the last snapshot write, yields included.', registers: [r] });
+    this.snapshotBytes = new client.Gauge({ name: 'augur_snapshot_bytes', help: 'Size of the last snapshot written.', registers: [r] });
+    this.snapshotRestoredSeries = new client.Gauge({ name: 'augur_snapshot_restored_series', help: 'Series restored from the snapshot at start.', registers: [r] });
+    this.tlsReloads = new client.Counter({ name: 'augur_tls_reloads_total', help: 'TLS certificate reloads (SIGHUP), by result.', labelNames: ['result'], registers: [r] });
     this.writeDuration = new client.Histogram({ name: 'augur_write_request_duration_seconds', help: 'Time to decode and score one remote-write request.', buckets: LATENCY_BUCKETS, registers: [r] });
     this.scoringDuration = new client.Histogram({ name: 'augur_scoring_duration_seconds', help: 'Time spent scoring the samples of one request.', buckets: LATENCY_BUCKETS, registers: [r] });
     this.metricsRenderDuration = new client.Histogram({ name: 'augur_metrics_render_duration_seconds', help: 'Time to render /metrics, wall clock including yields to the event loop.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [r] });

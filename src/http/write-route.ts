@@ -77,11 +77,11 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
   });
 }
 
-function isV2(contentType: string | undefined): boolean {
+export function isV2(contentType: string | undefined): boolean {
   return contentType !== undefined && /proto\s*=\s*"?io\.prometheus\.write\.v2\.request/i.test(contentType);
 }
 
-function writtenHeaders(reply: FastifyReply, samples: number, histograms: number, exemplars: number): void {
+export function writtenHeaders(reply: FastifyReply, samples: number, histograms: number, exemplars: number): void {
   reply.header('x-prometheus-remote-write-samples-written', String(samples));
   reply.header('x-prometheus-remote-write-histograms-written', String(histograms));
   reply.header('x-prometheus-remote-write-exemplars-written', String(exemplars));

@@ -11,6 +11,17 @@ export interface RegistryOptions {
 
 const SEP = '\u0000';
 
+/**
+ * A string built by concatenation is a tree of its pieces until V8 flattens it; series strings live
+ * for the series' lifetime, so they are flattened once (the trick of pino's flatstr) rather than
+ * keeping every piece alive.
+ */
+function flatten(s: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-unused-expressions
+  (s as unknown as number) | 0;
+  return s;
+}
+
 /** Labels as one string: name, value, name, value... separated by NUL, with NUL and `\` escaped. */
 export function packLabels(labels: ReadonlyArray<readonly [string, string]>): string {
   let s = '';
@@ -90,12 +101,14 @@ export class SeriesRegistry {
   private readonly groupIndex = new Map<string, number>();
   private readonly nameIntern = new Map<string, string>();
 
+  /** Set while a snapshot is written (src/persist/): new series take new ids, none is reused. */
+  holdFreeIds = false;
   created = 0;
   evicted = 0;
   staleRemoved = 0;
 
-  private readonly table: IdentityTable;
-  private readonly lru: LRUCache<number, number>;
+  private table: IdentityTable;
+  private lru: LRUCache<number, number>;
   private freeIds: number[] = [];
   private readonly lruGranularityMs: number;
   private readonly components: SeriesComponent[] = [];
@@ -152,7 +165,7 @@ export class SeriesRegistry {
       if (victim !== undefined) this.remove(victim, 'evicted');
     }
     let id: number;
-    if (this.freeIds.length > 0) id = this.freeIds.pop()!;
+    if (this.freeIds.length > 0 && !this.holdFreeIds) id = this.freeIds.pop()!;
     else {
       id = this.highWater++;
       if (id >= this.capacity) this.resize(Math.max(1024, this.capacity * 2));
@@ -168,8 +181,8 @@ export class SeriesRegistry {
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
-    this.packed[id] = packLabels(labels);
-    this.labelText[id] = exposedLabelText(labels);
+    this.packed[id] = flatten(packLabels(labels));
+    this.labelText[id] = flatten(exposedLabelText(labels));
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
     this.group[id] = this.groupOf(name, job);
@@ -196,6 +209,37 @@ export class SeriesRegistry {
     if (reason === 'evicted') this.evicted++;
     else this.staleRemoved++;
     for (const fn of this.removeHooks) fn(id, reason);
+  }
+
+  /**
+   * After a snapshot restored the per-series arrays (src/persist/): rebuilds the hash table, the
+   * LRU list (in id order), the free ids and the group and name indexes from them.
+   */
+  rebuildIndexes(): void {
+    this.table = new IdentityTable(() => this.hashLo, () => this.hashHi, () => this.keyLen);
+    this.lru = new LRUCache<number, number>({ max: Math.max(1, this.options.maxActive) });
+    this.freeIds = [];
+    this.groupIndex.clear();
+    this.nameIntern.clear();
+    for (let g = 0; g < this.groupKeys.length; g++) this.groupIndex.set(this.groupKeys[g]!, g);
+    for (let id = this.highWater - 1; id >= 0; id--) {
+      if (this.alive[id] !== 1) this.freeIds.push(id);
+    }
+    for (let id = 0; id < this.highWater; id++) {
+      if (this.alive[id] !== 1) continue;
+      // A series removed while the snapshot was written can be alive with its labels cleared.
+      if (this.packed[id] === '' || this.names[id] === undefined || this.table.count >= this.options.maxActive || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
+        // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
+        this.alive[id] = 0;
+        this.exposed[id] = 0;
+        this.freeIds.push(id);
+        continue;
+      }
+      this.names[id] = this.intern(this.names[id]!);
+      this.table.insert(id, this.hashLo[id]!);
+      this.lru.set(id, id);
+    }
+    for (const c of this.components) c.resize(this.capacity);
   }
 
   /** Removes series not seen for the staleness period. Returns how many went. */

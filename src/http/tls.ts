@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import type { SecureContextOptions } from 'node:tls';
+import type { AugurConfig } from '../config/schema.js';
+
+export type TlsConfig = NonNullable<AugurConfig['web']['tls']>;
+
+/** Certificate, key and minimum version for `https.createServer` and `setSecureContext`. */
+export function loadTls(c: TlsConfig): SecureContextOptions {
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`web.tls.${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { cert: read('cert_file', c.cert_file), key: read('key_file', c.key_file), minVersion: c.min_version === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2' };
+}
