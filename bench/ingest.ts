@@ -39,7 +39,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
   await stopChild(nul);
   const nullRate = report('null receiver', nullRes, PER_REQUEST);
 
-  const augur = await startChild(['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'serve', '--web.listen-address=127.0.0.1:0', '--log.level=info', '--log.format=json'], process.env);
+  const augur = await startChild([...(process.env.BENCH_AUGUR_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'serve', '--web.listen-address=127.0.0.1:0', '--log.level=info', '--log.format=json'], process.env);
   t = performance.now();
   const warmRes = await sendAll(augur.url, warm, CONNECTIONS);
   console.log(`augur warm-up  ${warm.length} requests in ${warmRes.seconds.toFixed(1)} s (creates ${SERIES} series), failures ${warmRes.failures}`);

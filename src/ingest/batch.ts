@@ -9,36 +9,36 @@ export class Batch {
   buf: Uint8Array = new Uint8Array(0);
 
   seriesCount = 0;
-  seriesHashLo = new Uint32Array(1024);
-  seriesHashHi = new Uint32Array(1024);
-  seriesKeyLen = new Int32Array(1024);
-  seriesLabelStart = new Int32Array(1024);
-  seriesLabelCount = new Int32Array(1024);
-  seriesSampleStart = new Int32Array(1024);
-  seriesSampleCount = new Int32Array(1024);
+  seriesHashLo = new Uint32Array(16);
+  seriesHashHi = new Uint32Array(16);
+  seriesKeyLen = new Int32Array(16);
+  seriesLabelStart = new Int32Array(16);
+  seriesLabelCount = new Int32Array(16);
+  seriesSampleStart = new Int32Array(16);
+  seriesSampleCount = new Int32Array(16);
   /** Metric type carried on the series itself (v2 metadata), -1 when absent. */
-  seriesType = new Int32Array(1024);
+  seriesType = new Int32Array(16);
   /** Index of the `__name__` label inside the series' label run. */
-  seriesNameLabel = new Int32Array(1024);
+  seriesNameLabel = new Int32Array(16);
 
   labelCount = 0;
-  nameStart = new Int32Array(8192);
-  nameEnd = new Int32Array(8192);
-  valueStart = new Int32Array(8192);
-  valueEnd = new Int32Array(8192);
+  nameStart = new Int32Array(16);
+  nameEnd = new Int32Array(16);
+  valueStart = new Int32Array(16);
+  valueEnd = new Int32Array(16);
 
   sampleCount = 0;
-  sampleValue = new Float64Array(4096);
-  sampleTime = new Float64Array(4096);
-  sampleStale = new Uint8Array(4096);
+  sampleValue = new Float64Array(16);
+  sampleTime = new Float64Array(16);
+  sampleStale = new Uint8Array(16);
 
   histogramCount = 0;
   exemplarCount = 0;
 
   metadataCount = 0;
-  metaNameStart = new Int32Array(64);
-  metaNameEnd = new Int32Array(64);
-  metaType = new Int32Array(64);
+  metaNameStart = new Int32Array(16);
+  metaNameEnd = new Int32Array(16);
+  metaType = new Int32Array(16);
 
   reset(buf: Uint8Array): void {
     this.buf = buf;

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { encodeV1 } from './helpers/remote-write.js';
+import { postProto, request, startAugur, type Server } from './helpers/server.js';
+
+// The JSON API over a real server: anomalies now, forecast paths, clusters, and their filters.
+const STEP = 60_000;
+const N = 600;
+
+function history(instance: string, spikeAt: number, level: number): { value: number; timestamp: number }[] {
+  const t0 = Date.now() - N * STEP;
+  return Array.from({ length: N }, (_, i) => ({
+    timestamp: t0 + i * STEP,
+    value: level + 5 * Math.sin((2 * Math.PI * i) / 60) + ((i * 7919) % 13) / 13 + (i === spikeAt ? 400 : 0),
+  }));
+}
+
+describe('JSON API', () => {
+  let server: Server;
+
+  before(async () => {
+    server = await startAugur((c) => {
+      c.forecast.horizons = ['5m', '1h'];
+    });
+    const series = ['a', 'b', 'c', 'd'].map((inst, k) => ({
+      labels: { __name__: 'api_latency_seconds', job: 'api', instance: inst },
+      samples: history(inst, inst === 'd' ? N - 1 : -1, inst === 'c' ? 400 : 100 + k),
+    }));
+    const res = await postProto(server, encodeV1(series));
+    assert.equal(res.status, 204, res.text);
+    await server.augur.pipeline.peers!.recluster({ forceFull: true });
+  });
+
+  after(() => server.close());
+
+  async function get(path: string): Promise<{ status: number; json: { status: string; data: unknown[]; total: number; truncated: boolean; error?: string } }> {
+    const r = await request(server.url + path);
+    return { status: r.status, json: JSON.parse(r.text) };
+  }
+
+  it('lists the series anomalous now, with labels, values, band, since and detector shares', async () => {
+    const { status, json } = await get('/api/v1/anomalies');
+    assert.equal(status, 200);
+    assert.equal(json.status, 'success');
+    const d = json.data as { labels: Record<string, string>; score: number; severity: number; value: number; expected: number; lower: number; upper: number; since: string; detectors: { detector: string; contribution: number }[] }[];
+    const spike = d.find((x) => x.labels.instance === 'd');
+    assert.ok(spike, `the spiked series is listed: ${JSON.stringify(d)}`);
+    assert.equal(spike.labels.__name__, 'api_latency_seconds');
+    assert.ok(spike.severity >= 1 && spike.score > 0);
+    assert.ok(spike.value > spike.upper, 'the actual value is above the band');
+    assert.ok(spike.lower <= spike.expected && spike.expected <= spike.upper);
+    assert.ok(!Number.isNaN(Date.parse(spike.since)));
+    assert.ok(spike.detectors.length > 0);
+    const shares = spike.detectors.reduce((a, x) => a + x.contribution, 0);
+    assert.ok(Math.abs(shares - 1) < 1e-6, 'detector shares add up to 1');
+    assert.ok(!d.some((x) => x.labels.instance === 'a'), 'an undisturbed series is not listed');
+  });
+
+  it('filters by label matchers and bounds the size', async () => {
+    assert.equal((await get('/api/v1/anomalies?match[]={instance="a"}')).json.data.length, 0);
+    assert.ok((await get('/api/v1/anomalies?match[]=api_latency_seconds{instance=~"d|e"}')).json.data.length >= 1);
+    const limited = await get('/api/v1/anomalies?limit=1');
+    assert.ok(limited.json.data.length <= 1);
+    const bad = await get('/api/v1/anomalies?match[]={instance="a"');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.status, 'error');
+    assert.equal((await get('/api/v1/anomalies?limit=0')).status, 400);
+  });
+
+  it('returns forecast paths with intervals and the model chosen', async () => {
+    const { status, json } = await get('/api/v1/forecast?match[]={instance="a"}&horizon=1h&steps=6');
+    assert.equal(status, 200);
+    assert.equal(json.data.length, 1);
+    const f = json.data[0] as { labels: Record<string, string>; horizon: string; model: string; path: { t: number; time: string; value: number; lower: number; upper: number }[] };
+    assert.equal(f.horizon, '1h');
+    assert.ok(f.model !== '', 'a model is named');
+    assert.equal(f.path.length, 6);
+    for (let i = 1; i < f.path.length; i++) assert.ok(f.path[i]!.t > f.path[i - 1]!.t, 'steps move forward in time');
+    for (const p of f.path) assert.ok(p.lower <= p.value && p.value <= p.upper, JSON.stringify(p));
+    assert.equal((await get('/api/v1/forecast?match[]={instance="a"}&horizon=3h')).status, 400, 'an unconfigured horizon is refused');
+    assert.equal((await get('/api/v1/forecast')).status, 400, 'match[] is required');
+  });
+
+  it('describes peer groups with their clusters, members and outliers', async () => {
+    const { status, json } = await get('/api/v1/clusters?match[]=api_latency_seconds');
+    assert.equal(status, 200);
+    const groups = json.data as { metric: string; labels: Record<string, string>; size: number; clusters: { id: number; size: number; members: Record<string, string>[] }[]; outliers: { series: Record<string, string>; peerOutlierScore: number }[] }[];
+    assert.equal(groups.length, 1);
+    const g = groups[0]!;
+    assert.equal(g.metric, 'api_latency_seconds');
+    assert.equal(g.labels.job, 'api');
+    assert.equal(g.size, 4);
+    const members = g.clusters.flatMap((c) => c.members.map((m) => m.instance)).sort();
+    assert.deepEqual(members, ['a', 'b', 'c', 'd']);
+    assert.ok(g.outliers.some((o) => o.series.instance === 'c'), 'the series at four times its peers level is an outlier');
+    assert.equal((await get('/api/v1/clusters?match[]=nothing_here')).json.data.length, 0);
+  });
+});

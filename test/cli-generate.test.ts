@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+// `augur generate` through the real CLI: the shipped files are what the default config generates.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function augur(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('augur generate', () => {
+  it('prints the shipped rules and writes the shipped dashboards', async () => {
+    const rules = await augur(['generate', 'rules']);
+    assert.equal(rules.code, 0, rules.stderr);
+    assert.equal(rules.stdout, readFileSync(join(ROOT, 'rules', 'augur.rules.yml'), 'utf8'));
+    const dir = mkdtempSync(join(tmpdir(), 'augur-gen-'));
+    try {
+      const dash = await augur(['generate', 'dashboards', '--out', dir]);
+      assert.equal(dash.code, 0, dash.stderr);
+      const files = readdirSync(dir).sort();
+      assert.deepEqual(files, readdirSync(join(ROOT, 'dashboards')).sort());
+      for (const f of files) assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join(ROOT, 'dashboards', f), 'utf8'), f);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes forecast horizons from the config and shards the Prometheus config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'augur-gen-'));
+    try {
+      const cfg = join(dir, 'augur.yml');
+      writeFileSync(cfg, 'forecast: { horizons: [30m, 4h] }\n');
+      const dash = await augur(['generate', 'dashboards', `--config.file=${cfg}`]);
+      assert.equal(dash.code, 0, dash.stderr);
+      const text = dash.stdout;
+      assert.ok(text.includes('"30m"') && text.includes('"4h"'), 'the configured horizons reach the dashboards');
+      const prom = await augur(['generate', 'prometheus-config', '--shards', '2', '--target', 'a:9201', '--target', 'b:9201']);
+      assert.equal(prom.code, 0, prom.stderr);
+      const doc = parse(prom.stdout) as { remote_write: { url: string; write_relabel_configs: { action: string }[] }[] };
+      assert.deepEqual(doc.remote_write.map((r) => r.url), ['http://a:9201/api/v1/write', 'http://b:9201/api/v1/write']);
+      for (const rw of doc.remote_write) assert.ok(rw.write_relabel_configs.some((r) => r.action === 'hashmod'));
+      const bad = await augur(['generate', 'prometheus-config', '--shards', '3', '--target', 'a:9201']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--shards 3 needs 3 --target/);
+      const what = await augur(['generate', 'nonsense']);
+      assert.equal(what.code, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
