@@ -24,12 +24,12 @@ export interface TextFamily {
   render(openMetrics: boolean): string;
 }
 
-const TIME_SLICE_MS = 8;
+const TIME_SLICE_MS = 4;
 /**
  * Chunks stay small: a multi-megabyte string built by concatenation is flattened and encoded in one
  * go when written to the socket, which held the event loop for hundreds of milliseconds.
  */
-const CHUNK_CHARS = 256 * 1024;
+const CHUNK_CHARS = 128 * 1024;
 
 /**
  * Renders the derived families in slices of at most a few milliseconds, so `/metrics` for a
