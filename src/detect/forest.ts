@@ -1,3 +1,4 @@
+import { mulberry32 } from '../util/prng.js';
 /**
  * A compact isolation forest over fixed-width feature rows, stored in flat typed arrays so that
  * scoring one row walks DEPTH nodes per tree without allocating, and so that a trained
@@ -69,23 +70,12 @@ function quantize(v: number): number {
   return x > Q_MAX ? Q_MAX : x < -Q_MAX ? -Q_MAX : x | 0;
 }
 
-/** Small deterministic PRNG (mulberry32) so training is reproducible in backtests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Trains a forest on `rows` rows of FEATURES values each (row-major). Off the hot path. */
 export function trainForest(data: Float32Array, rows: number, seed: number): Forest {
   const feat = new Int8Array(TREES * NODES);
   const split = new Int32Array(TREES * NODES);
-  const rand = rng(seed);
+  const rand = mulberry32(seed); // reproducible training in backtests
   const idx = new Int32Array(SUBSAMPLE);
   const psi = Math.min(SUBSAMPLE, rows);
   for (let t = 0; t < TREES; t++) {

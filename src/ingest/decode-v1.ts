@@ -1,7 +1,7 @@
 import { AugurError } from '../errors.js';
 import type { Batch } from './batch.js';
 import { finishLabelSet, type LabelLimits } from './labelset.js';
-import { STALE_HI, STALE_LO, WireReader, corrupt } from './wire.js';
+import { WireReader, corrupt, readSample } from './wire.js';
 
 /**
  * Decodes a remote-write 1.0 `prometheus.WriteRequest` into `batch` without building a string or
@@ -41,7 +41,7 @@ function timeSeries(r: WireReader, batch: Batch, end: number, limits: LabelLimit
     if (wt === 2 && field >= 1 && field <= 4) {
       const e = r.delimited(end);
       if (field === 1) label(r, batch, e);
-      else if (field === 2) sample(r, batch, e);
+      else if (field === 2) readSample(r, batch, e);
       else if (field === 3) batch.exemplarCount++;
       else histograms++;
       r.pos = e;
@@ -76,28 +76,6 @@ function label(r: WireReader, batch: Batch, end: number): void {
   // An empty value means the label is absent.
   if (ve > vs) batch.addLabel(ns, ne, vs, ve);
   else if (ne === ns) throw new AugurError('EMPTY_LABEL_NAME', 'a label has an empty name and an empty value');
-}
-
-function sample(r: WireReader, batch: Batch, end: number): void {
-  let value = 0;
-  let time = 0;
-  let stale = 0;
-  while (r.pos < end) {
-    const tag = r.uint32(end);
-    const field = tag >>> 3;
-    const wt = tag & 7;
-    if (field === 1 && wt === 1) {
-      const p = r.pos;
-      value = r.double(end);
-      stale = r.view.getUint32(p + 4, true) === STALE_HI && r.view.getUint32(p, true) === STALE_LO ? 1 : 0;
-    } else if (field === 2 && wt === 0) {
-      time = r.int64(end);
-    } else {
-      if (field === 0) throw corrupt('field number 0', r.pos);
-      r.skip(wt, end);
-    }
-  }
-  batch.addSample(value, time, stale);
 }
 
 function metadata(r: WireReader, batch: Batch, end: number): void {

@@ -1,7 +1,7 @@
 import { AugurError } from '../errors.js';
 import type { Batch } from './batch.js';
 import { finishLabelSet, type LabelLimits } from './labelset.js';
-import { STALE_HI, STALE_LO, WireReader, corrupt } from './wire.js';
+import { WireReader, corrupt, readSample } from './wire.js';
 import { growI32 } from '../series/component.js';
 
 /**
@@ -90,7 +90,7 @@ export class V2Decoder {
         refs++;
       } else if (field === 2 && wt === 2) {
         const e = r.delimited(end);
-        sample(r, batch, e);
+        readSample(r, batch, e);
         r.pos = e;
       } else if (field === 3 && wt === 2) {
         r.pos = r.delimited(end);
@@ -167,27 +167,4 @@ export class V2Decoder {
     }
     return type;
   }
-}
-
-function sample(r: WireReader, batch: Batch, end: number): void {
-  let value = 0;
-  let time = 0;
-  let stale = 0;
-  while (r.pos < end) {
-    const tag = r.uint32(end);
-    const field = tag >>> 3;
-    const wt = tag & 7;
-    if (field === 1 && wt === 1) {
-      const p = r.pos;
-      value = r.double(end);
-      stale = r.view.getUint32(p + 4, true) === STALE_HI && r.view.getUint32(p, true) === STALE_LO ? 1 : 0;
-    } else if ((field === 2 || field === 3) && wt === 0) {
-      const t = r.int64(end);
-      if (field === 2) time = t;
-    } else {
-      if (field === 0) throw corrupt('field number 0', r.pos);
-      r.skip(wt, end);
-    }
-  }
-  batch.addSample(value, time, stale);
 }

@@ -1,4 +1,5 @@
 import { AugurError } from '../errors.js';
+import type { Batch } from './batch.js';
 
 /**
  * Minimal protobuf wire reader over one buffer, in the style of protobuf-es's BinaryReader: a
@@ -131,3 +132,30 @@ export function corrupt(what: string, at: number): AugurError {
 /** Float64 bits of Prometheus's stale marker, a NaN told apart from ordinary NaN by its payload. */
 export const STALE_HI = 0x7ff00000;
 export const STALE_LO = 0x00000002;
+
+/**
+ * One `Sample` message (v1 and v2 share field numbers: value 1, timestamp 2; v2's start_timestamp
+ * 3 is read and ignored). The stale marker is told apart from other NaNs by its raw bits.
+ */
+export function readSample(r: WireReader, batch: Batch, end: number): void {
+  let value = 0;
+  let time = 0;
+  let stale = 0;
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === 1 && wt === 1) {
+      const p = r.pos;
+      value = r.double(end);
+      stale = r.view.getUint32(p + 4, true) === STALE_HI && r.view.getUint32(p, true) === STALE_LO ? 1 : 0;
+    } else if ((field === 2 || field === 3) && wt === 0) {
+      const t = r.int64(end);
+      if (field === 2) time = t;
+    } else {
+      if (field === 0) throw corrupt('field number 0', r.pos);
+      r.skip(wt, end);
+    }
+  }
+  batch.addSample(value, time, stale);
+}

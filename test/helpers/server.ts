@@ -164,14 +164,5 @@ export function counterValue(samples: ExpositionSample[], name: string, match: R
   return f.length === 0 ? 0 : f[0]!.value;
 }
 
-/** Mulberry32: a small seeded PRNG, so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so failures reproduce. */
+export { mulberry32 as prng } from '../../src/util/prng.js';
