@@ -1,6 +1,6 @@
 import { encodeRounds, makeWorkload } from './lib/workload.js';
 import { percentile, sendAll, type SendResult } from './lib/send.js';
-import { procStats, startChild, stopChild } from './lib/child.js';
+import { procStats, startChild, stopChild, threadCpu } from './lib/child.js';
 
 /**
  * Remote-write 1.0 ingest: 100,000 series, 2,000 samples per request, 8 connections, against a
@@ -44,12 +44,21 @@ export async function benchIngest(): Promise<Record<string, number>> {
   const warmRes = await sendAll(augur.url, warm, CONNECTIONS);
   console.log(`augur warm-up  ${warm.length} requests in ${warmRes.seconds.toFixed(1)} s (creates ${SERIES} series), failures ${warmRes.failures}`);
   const before = procStats(augur.proc.pid!);
+  const threadsBefore = threadCpu(augur.proc.pid!);
+  const genBefore = process.cpuUsage();
   const augurRes = await sendAll(augur.url, measured, CONNECTIONS);
+  const genCpu = process.cpuUsage(genBefore);
   const after = procStats(augur.proc.pid!);
+  const threadsAfter = threadCpu(augur.proc.pid!);
   const augurRate = report('augur', augurRes, PER_REQUEST);
   const samples = augurRes.requests * PER_REQUEST;
   const cpuUsPerSample = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / samples;
   console.log(`augur CPU ${cpuUsPerSample.toFixed(2)} µs/sample (HTTP + snappy + decode + scoring, all threads), RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+  const perThread = [...threadsAfter.entries()]
+    .map(([k, v]) => [k, ((v - (threadsBefore.get(k) ?? 0)) * 1e6) / samples] as const)
+    .filter(([, v]) => v >= 0.01)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`  by thread (µs/sample): ${perThread.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; load generator ${(((genCpu.user + genCpu.system) / samples)).toFixed(2)}`);
   const ratio = augurRate / nullRate;
   console.log(`ratio augur/null ${ratio.toFixed(3)}`);
   const metrics = await (await fetch(augur.url + '/metrics')).text();

@@ -98,6 +98,15 @@ export class Pipeline {
     await Promise.all([this.scorer.stop(), this.forecast?.stop(), this.peers?.stop()]);
   }
 
+  /** True when every series of the batch is already known (a lite batch then suffices). */
+  allKnown(batch: Batch): boolean {
+    const reg = this.registry;
+    for (let s = 0; s < batch.seriesCount; s++) {
+      if (reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!) < 0) return false;
+    }
+    return true;
+  }
+
   /**
    * Applies a decoded request. Every series is resolved (and new label sets validated) before any
    * sample is scored, so a request that is rejected changes no model.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Child {
   proc: ChildProcess;
@@ -43,4 +43,21 @@ export function procStats(pid: number): { cpuSeconds: number; rssBytes: number }
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rssPages = Number(fields[21]);
   return { cpuSeconds: ticks / 100, rssBytes: rssPages * 4096 };
+}
+
+/** CPU seconds per thread of a process, by thread name (V8 and libuv helpers are grouped). */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = tid === String(pid) ? 'main' : `${name}#${tid}`;
+      out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }

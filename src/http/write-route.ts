@@ -54,6 +54,11 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
         const decoded = await deps.pool.decode(body, contentType, contentEncoding);
         version = decoded.version;
         batch = decoded.batch;
+        // New series need their label bytes: decode this body again here (rare once warm).
+        if (batch.lite && !pipeline.allKnown(batch)) {
+          receiver.decode(body, contentType, contentEncoding);
+          batch = receiver.batch;
+        }
       } else {
         version = receiver.decode(body, contentType, contentEncoding);
       }

@@ -7,6 +7,8 @@ import { growF64, growI32, growU32, growU8 } from '../series/component.js';
  */
 export class Batch {
   buf: Uint8Array = new Uint8Array(0);
+  /** True when only identities and samples are present (see batch-transfer.ts). */
+  lite = false;
 
   seriesCount = 0;
   seriesHashLo = new Uint32Array(16);

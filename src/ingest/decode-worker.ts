@@ -12,7 +12,7 @@ port.on('message', (m: DecodeRequest) => {
   const transfer: ArrayBuffer[] = [];
   try {
     const version = receiver.decode(new Uint8Array(m.body), m.contentType, m.contentEncoding);
-    reply = { seq: m.seq, ok: true, version, batch: packBatch(receiver.batch, transfer) };
+    reply = { seq: m.seq, ok: true, version, batch: packBatch(receiver.batch, transfer, true) };
   } catch (e) {
     if (isAugurError(e)) {
       const code = e.code.slice('AUGUR_ERR_'.length);
