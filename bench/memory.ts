@@ -36,7 +36,7 @@ export async function benchMemory(): Promise<Record<string, number>> {
   const m = process.memoryUsage();
   const perSeries = (m.rss - base - workloadBytes) / SERIES;
   console.log(`# memory: ${pipeline.registry.active} active series, ${samples} samples scored`);
-  console.log(`RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB (heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB), before ${(base / 2 ** 20).toFixed(0)} MiB, the generator's label blocks ${(workloadBytes / 2 ** 20).toFixed(0)} MiB excluded`);
+  console.log(`RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB (heap ${(m.heapUsed / 2 ** 20).toFixed(0)} of ${(m.heapTotal / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB), before ${(base / 2 ** 20).toFixed(0)} MiB, the generator's label blocks ${(workloadBytes / 2 ** 20).toFixed(0)} MiB excluded`);
   console.log(`per active series: ${perSeries.toFixed(0)} bytes (${(perSeries / 1024).toFixed(2)} KiB)`);
   return { perSeries };
 }

@@ -184,6 +184,8 @@ export class LstmRunner {
         this.groups.set(g, gd);
       }
       this.collectPairs(gd, ids);
+      // Collection is main-thread work: yield between groups so a round never holds the loop.
+      await new Promise((r) => setImmediate(r));
       if (left > 0 && gd.count >= MIN_PAIRS && (gd.fresh >= RETRAIN_PAIRS || !gd.trained)) {
         gd.fresh = 0;
         const x = gd.x.slice(0, gd.count * RING);
