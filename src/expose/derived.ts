@@ -26,10 +26,10 @@ export interface TextFamily {
 
 const TIME_SLICE_MS = 4;
 /**
- * Chunks stay small: a multi-megabyte string built by concatenation is flattened and encoded in one
- * go when written to the socket, which held the event loop for hundreds of milliseconds.
+ * Chunks stay small: a multi-megabyte chunk is handed to the socket in one go, which held the
+ * event loop for hundreds of milliseconds.
  */
-const CHUNK_CHARS = 128 * 1024;
+const CHUNK_BYTES = 128 * 1024;
 
 /**
  * Renders the derived families in slices of at most a few milliseconds, so `/metrics` for a
@@ -40,7 +40,7 @@ export async function* renderDerived(
   families: readonly SeriesFamily[],
   textFamilies: readonly TextFamily[],
   openMetrics: boolean,
-): AsyncGenerator<string> {
+): AsyncGenerator<string | Buffer> {
   for (const f of families) {
     if (f.variants.length === 0) continue;
     yield `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} gauge\n`;
@@ -52,15 +52,19 @@ export async function* renderDerived(
   }
 }
 
-async function* renderVariant(registry: SeriesRegistry, f: SeriesFamily, variant: FamilyVariant): AsyncGenerator<string> {
+async function* renderVariant(registry: SeriesRegistry, f: SeriesFamily, variant: FamilyVariant): AsyncGenerator<Buffer> {
   const prefix = f.name + '{';
   const suffix = variant.extraLabels + '} ';
+  const fixedBytes = Buffer.byteLength(prefix) + Buffer.byteLength(suffix) + 32;
   const skipNaN = f.skip === 'nan';
   const skipNegative = f.skip === 'negative';
   let id = 0;
   while (id < registry.highWater) {
     const started = performance.now();
-    let chunk = '';
+    // Lines are written straight into a buffer: building them as strings left a hundred
+    // megabytes of garbage per scrape at 100,000 series, and its collection held the loop.
+    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pos = 0;
     const alive = registry.exposed;
     const text = registry.labelText;
     const values = variant.values();
@@ -69,16 +73,26 @@ async function* renderVariant(registry: SeriesRegistry, f: SeriesFamily, variant
       if (alive[id] !== 1) continue;
       const v = values[id]!;
       if ((skipNaN && v !== v) || (skipNegative && v < 0)) continue;
-      chunk += prefix + text[id] + suffix + formatValue(v) + '\n';
+      const t = text[id]!;
+      const need = fixedBytes + 3 * t.length;
+      if (pos + need > buf.length) {
+        if (pos > 0) break;
+        buf = Buffer.allocUnsafe(need);
+      }
+      pos += buf.write(prefix, pos, 'latin1');
+      pos += buf.write(t, pos, 'utf8');
+      pos += buf.write(suffix, pos, 'latin1');
+      pos += buf.write(formatValue(v), pos, 'latin1');
+      buf[pos++] = 10;
       if (++n === 64) {
         n = 0;
-        if (chunk.length > CHUNK_CHARS || performance.now() - started > TIME_SLICE_MS) {
+        if (performance.now() - started > TIME_SLICE_MS) {
           id++;
           break;
         }
       }
     }
-    if (chunk !== '') yield chunk;
+    if (pos > 0) yield buf.subarray(0, pos);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -22,7 +22,7 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): v
     const self = writeSelfMetrics(await deps.metrics.register.getMetricsAsJSON(), om);
     const derived = renderDerived(deps.registry, deps.families(), deps.textFamilies(), om);
     const render = deps.metrics.metricsRenderDuration;
-    async function* body(): AsyncGenerator<string> {
+    async function* body(): AsyncGenerator<string | Buffer> {
       yield self;
       yield* derived;
       if (om) yield '# EOF\n';
