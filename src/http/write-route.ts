@@ -43,7 +43,7 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${shed}; retry later\n`);
     }
     const body = (req.body as Buffer | undefined) ?? EMPTY;
-    let batch: Batch = receiver.batch;
+    let batch: Batch | null = null;
     try {
       const contentType = req.headers['content-type'];
       const contentEncoding = req.headers['content-encoding'] as string | undefined;
@@ -56,10 +56,11 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
         batch = decoded.batch;
         // New series need their label bytes: decode this body again here (rare once warm).
         if (batch.lite && !pipeline.allKnown(batch)) {
-          receiver.decode(body, contentType, contentEncoding);
           batch = receiver.batch;
+          receiver.decode(body, contentType, contentEncoding);
         }
       } else {
+        batch = receiver.batch;
         version = receiver.decode(body, contentType, contentEncoding);
       }
       const scoring = performance.now();
@@ -73,7 +74,8 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
     } catch (e) {
       if (!isAugurError(e)) throw e;
       metrics.writeRejected.inc({ reason: e.reason });
-      const decoded = (e as { samples?: number }).samples ?? batch.sampleCount;
+      // Samples decoded before the error: the worker reports its count; a batch decoded here has it.
+      const decoded = (e as { samples?: number }).samples ?? batch?.sampleCount ?? 0;
       if (decoded > 0) metrics.samplesRejected.inc({ reason: e.reason }, decoded);
       deps.log.debug({ err: e.message, code: e.code }, 'remote write rejected');
       if (v2) writtenHeaders(reply, 0, 0, 0);

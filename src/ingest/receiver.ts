@@ -25,9 +25,9 @@ export class Receiver {
 
   /** Returns the protocol version (1 or 2); throws AugurError with the HTTP status to answer. */
   decode(body: Uint8Array, contentType: string | undefined, contentEncoding: string | undefined): number {
+    this.batch.reset(new Uint8Array(0));
     const version = protocolOf(contentType);
     checkEncoding(contentEncoding);
-    this.batch.reset(new Uint8Array(0));
     const raw = this.snappy.decode(body, this.limits.maxDecodedBytes);
     this.batch.reset(raw);
     this.reader.reset(raw);
