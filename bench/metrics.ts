@@ -9,6 +9,23 @@ import { Receiver } from '../src/ingest/receiver.js';
 /** `/metrics` for 100,000 scored series: render time, size, and the longest event-loop block. */
 const SERIES = Number(process.env.BENCH_SERIES ?? 100_000);
 
+/** The longest gap between ticks of a 1 ms timer, from now until `stop()`. */
+function gapTracker(): { stop(): number } {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return max;
+    },
+  };
+}
+
 export async function benchMetrics(): Promise<Record<string, number>> {
   const config = process.env.BENCH_CONFIG ? loadConfigFile(process.env.BENCH_CONFIG) : defaultConfig();
   const augur = new Augur(config, createLogger('silent', 'json'));
@@ -26,26 +43,13 @@ export async function benchMetrics(): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
   {
     // Baseline: the longest block over 3 s without a scrape (background model rounds included).
-    let lastTick = performance.now();
-    let maxGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - lastTick);
-      lastTick = now;
-    }, 1);
+    const gaps = gapTracker();
     await new Promise((r) => setTimeout(r, 3000));
-    clearInterval(timer);
-    console.log(`no scrape, 3 s   longest event-loop block ${maxGap.toFixed(1)} ms`);
+    console.log(`no scrape, 3 s   longest event-loop block ${gaps.stop().toFixed(1)} ms`);
   }
   for (const gzip of [false, true]) {
     const h = monitorEventLoopDelay({ resolution: 1 });
-    let lastTick = performance.now();
-    let maxGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - lastTick);
-      lastTick = now;
-    }, 1);
+    const gaps = gapTracker();
     h.enable();
     const started = performance.now();
     // The scraper is another process (curl), as Prometheus would be.
@@ -59,7 +63,7 @@ export async function benchMetrics(): Promise<Record<string, number>> {
     });
     const ms = performance.now() - started;
     h.disable();
-    clearInterval(timer);
+    const maxGap = gaps.stop();
     const [bytes, code] = stats.split(' ');
     console.log(
       `/metrics${gzip ? ' (gzip)' : '       '}  HTTP ${code}, ${ms.toFixed(0)} ms, ${(Number(bytes) / 2 ** 20).toFixed(1)} MiB on the wire, ` +

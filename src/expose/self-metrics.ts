@@ -121,35 +121,26 @@ export class SelfMetrics {
         if (runs > (lastRuns.get(m.name) ?? 0)) lastAt.set(m.name, Date.now() / 1000);
       }
     };
-    new client.Counter({
-      name: 'augur_model_training_runs_total',
-      help: 'Background model training rounds completed, by model.',
-      labelNames: ['model'],
-      registers: [r],
-      collect() {
-        refresh();
-        for (const m of models) {
-          const v = m.runs();
-          const d = v - (lastRuns.get(m.name) ?? 0);
-          this.inc({ model: m.name }, d > 0 ? d : 0);
-          lastRuns.set(m.name, v);
-        }
-      },
-    });
-    new client.Counter({
-      name: 'augur_model_training_errors_total',
-      help: 'Background model training rounds that failed, by model.',
-      labelNames: ['model'],
-      registers: [r],
-      collect() {
-        for (const m of models) {
-          const v = m.errors();
-          const d = v - (lastErrors.get(m.name) ?? 0);
-          this.inc({ model: m.name }, d > 0 ? d : 0);
-          lastErrors.set(m.name, v);
-        }
-      },
-    });
+    // Counters per model fed from the models' own totals; every model is present from startup.
+    const perModel = (name: string, help: string, read: (m: (typeof models)[number]) => number, last: Map<string, number>, before?: () => void): void => {
+      new client.Counter({
+        name,
+        help,
+        labelNames: ['model'],
+        registers: [r],
+        collect() {
+          before?.();
+          for (const m of models) {
+            const v = read(m);
+            const d = v - (last.get(m.name) ?? 0);
+            this.inc({ model: m.name }, d > 0 ? d : 0);
+            last.set(m.name, v);
+          }
+        },
+      });
+    };
+    perModel('augur_model_training_runs_total', 'Background model training rounds completed, by model.', (m) => m.runs(), lastRuns, refresh);
+    perModel('augur_model_training_errors_total', 'Background model training rounds that failed, by model.', (m) => m.errors(), lastErrors);
     new client.Gauge({
       name: 'augur_model_last_training_timestamp_seconds',
       help: 'Unix time of the last completed training round, by model (process start before the first).',
