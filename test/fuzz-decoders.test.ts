@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { isAugurError } from '../src/errors.js';
 import { Batch } from '../src/ingest/batch.js';
 import { decodeV1 } from '../src/ingest/decode-v1.js';
@@ -9,8 +7,8 @@ import { V2Decoder } from '../src/ingest/decode-v2.js';
 import { Receiver } from '../src/ingest/receiver.js';
 import { SnappyDecoder } from '../src/ingest/snappy.js';
 import { WireReader } from '../src/ingest/wire.js';
-import { MetricType } from '../src/series/kind.js';
-import { V1_CONTENT_TYPE, V2_CONTENT_TYPE, compress, encodeV1, encodeV2 } from './helpers/remote-write.js';
+import { V1_CONTENT_TYPE, V2_CONTENT_TYPE, compress } from './helpers/remote-write.js';
+import { corpus, gc } from './helpers/fuzz-corpus.js';
 import { prng } from './helpers/server.js';
 
 /**
@@ -21,40 +19,8 @@ import { prng } from './helpers/server.js';
  */
 const SEED = Number(process.env['AUGUR_FUZZ_SEED'] ?? 7);
 const CASES = Number(process.env['AUGUR_FUZZ_CASES'] ?? 120_000);
-const T0 = Date.UTC(2024, 0, 1);
 const LIMITS = { maxLabels: 32, maxNameLength: 256, maxValueLength: 1024 };
 const MAX_DECODED = 4 * 1024 * 1024;
-
-function gc(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
-function corpus(): { v1: Uint8Array[]; v2: Uint8Array[] } {
-  const samples = (n: number, f: (k: number) => number) => Array.from({ length: n }, (_, k) => ({ value: f(k), timestamp: T0 + k * 1000 }));
-  const v1 = [
-    encodeV1([{ labels: { __name__: 'fz_up', job: 'a', instance: 'i:1' }, samples: samples(3, (k) => k) }]),
-    encodeV1([
-      { labels: { __name__: 'fz_requests_total', job: 'api', code: '200' }, samples: samples(5, (k) => 100 * k) },
-      { labels: { __name__: 'fz_temp', job: 'api' }, samples: [{ value: NaN, timestamp: T0 }, { value: Infinity, timestamp: T0 + 1 }] },
-    ]),
-    encodeV1([], [{ type: MetricType.COUNTER, metricFamilyName: 'fz_requests', help: 'h', unit: 'u' }]),
-    encodeV1([
-      { labels: { __name__: 'fz_hist' }, histograms: [{ countInt: 3, sum: 1.5, schema: 1, timestamp: T0, positiveSpans: [{ offset: 0, length: 2 }], positiveDeltas: [1, 1] }] },
-      { labels: { __name__: 'fz_ex_total' }, samples: samples(1, () => 1), exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: T0 }] },
-    ]),
-    encodeV1([{ labels: { __name__: 'fz.utf8 "name"', 'http.method': 'GET', z: 'ü' }, samples: samples(2, (k) => -k) }]),
-  ];
-  const v2 = [
-    encodeV2([{ labels: { __name__: 'fz2_up', job: 'a' }, samples: samples(3, (k) => k), type: MetricType.GAUGE, help: 'help text' }]),
-    encodeV2([
-      { labels: { __name__: 'fz2_c_total', job: 'b' }, samples: samples(4, (k) => k * 2), exemplars: [{ labels: { trace_id: 'x' }, value: 1, timestamp: T0 }], type: MetricType.COUNTER },
-      { labels: { __name__: 'fz2_h' }, histograms: [{ countInt: 1, sum: 1, schema: 0, timestamp: T0 }], type: MetricType.HISTOGRAM },
-    ]),
-    encodeV2([{ labels: { __name__: 'fz2_many', a: '1', b: '2', c: '3', d: '4' }, samples: samples(8, (k) => Math.sin(k)) }]),
-  ];
-  return { v1, v2 };
-}
 
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x0a, 0x12, 0x1a, 0x22, 0x08, 0x10, 0x09, 0xfe];
 

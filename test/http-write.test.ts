@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { MetricType } from '../src/series/kind.js';
 import { compress, encodeV1, encodeV2, encodeV2Raw, type V1Series } from './helpers/remote-write.js';
 import { pw, sampleMsg, v1Label } from './helpers/protowire.js';
+import { staleMarker } from './helpers/fuzz-corpus.js';
 import {
   V1_CONTENT_TYPE,
   V2_CONTENT_TYPE,
@@ -25,13 +26,6 @@ import {
 const H_SAMPLES = 'x-prometheus-remote-write-samples-written';
 const H_HISTOGRAMS = 'x-prometheus-remote-write-histograms-written';
 const H_EXEMPLARS = 'x-prometheus-remote-write-exemplars-written';
-
-function staleMarker(): number {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setUint32(4, 0x7ff00000, true);
-  dv.setUint32(0, 2, true);
-  return dv.getFloat64(0, true);
-}
 
 const T0 = Date.UTC(2024, 0, 1);
 

@@ -11,6 +11,7 @@ import { AugurError } from '../src/errors.js';
 import { MetricType } from '../src/series/kind.js';
 import { V1WriteRequest, V1_CONTENT_TYPE, V2_CONTENT_TYPE, compress, encodeV1, encodeV2, encodeV2Raw } from './helpers/remote-write.js';
 import { pw, sampleMsg, v1Label } from './helpers/protowire.js';
+import { staleMarker } from './helpers/fuzz-corpus.js';
 
 const LIMITS: LabelLimits = { maxLabels: 256, maxNameLength: 1024, maxValueLength: 65536 };
 
@@ -89,13 +90,6 @@ function rejects(raw: Uint8Array, version: 1 | 2, code: string, message?: RegExp
   assert.ok(err.message.length > 0);
   if (message) assert.match(err.message, message);
   return err;
-}
-
-function staleMarker(): number {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setUint32(4, 0x7ff00000, true);
-  dv.setUint32(0, 0x00000002, true);
-  return dv.getFloat64(0, true);
 }
 
 function nanWithBits(hi: number, lo: number): number {

@@ -1,4 +1,4 @@
-const DURATION_RE = /^(\d+(ms|s|m|h|d|w|y))+$/;
+export const DURATION_RE = /^(\d+(ms|s|m|h|d|w|y))+$/;
 const UNIT_MS: Record<string, number> = {
   ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000,
 };

@@ -1,21 +1,12 @@
 import { z } from 'zod';
+import { DURATION_RE, durationMs } from '../config/duration.js';
 
 /** Detector names as they appear in config (`detectors:`) and in `explain()`. */
 export const DETECTOR_NAMES = ['robust', 'seasonal', 'holt_winters', 'isolation_forest'] as const;
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 
-const DURATION_RE = /^(\d+(ms|s|m|h|d|w|y))+$/;
-const UNIT_MS: Record<string, number> = {
-  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000,
-};
-
 /** Milliseconds of a Prometheus duration such as `1h30m`; NaN if it is not one. */
-export function parseDurationMs(s: string): number {
-  if (!DURATION_RE.test(s)) return NaN;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
-}
+export const parseDurationMs = durationMs;
 
 export const seasonalitySchema = z.union([
   z.enum(['auto', 'none', 'daily', 'weekly']),
