@@ -57,6 +57,7 @@ export class Pipeline {
   private readonly counters = new CounterState();
   private readonly last = new LastValue();
   private ids = new Int32Array(1024);
+  private resolvedFor: Batch | null = null;
 
   constructor(
     readonly registry: SeriesRegistry,
@@ -100,11 +101,20 @@ export class Pipeline {
 
   /** True when every series of the batch is already known (a lite batch then suffices). */
   allKnown(batch: Batch): boolean {
-    const reg = this.registry;
-    for (let s = 0; s < batch.seriesCount; s++) {
-      if (reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!) < 0) return false;
-    }
+    const ids = this.resolve(batch);
+    for (let s = 0; s < batch.seriesCount; s++) if (ids[s]! < 0) return false;
+    this.resolvedFor = batch;
     return true;
+  }
+
+  /** Looks up every series of the batch into `this.ids` (-1 for a series not seen yet). */
+  private resolve(batch: Batch): Int32Array {
+    const reg = this.registry;
+    const n = batch.seriesCount;
+    if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
+    const ids = this.ids;
+    for (let s = 0; s < n; s++) ids[s] = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
+    return ids;
   }
 
   /**
@@ -114,13 +124,10 @@ export class Pipeline {
   ingest(batch: Batch, nowMs: number): number {
     const reg = this.registry;
     const n = batch.seriesCount;
-    if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
-    const ids = this.ids;
-    for (let s = 0; s < n; s++) {
-      const id = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
-      if (id < 0) validateUtf8(batch, s);
-      ids[s] = id;
-    }
+    // allKnown() has just resolved this batch (nothing can run in between): reuse its lookups.
+    const ids = this.resolvedFor === batch ? this.ids : this.resolve(batch);
+    this.resolvedFor = null;
+    for (let s = 0; s < n; s++) if (ids[s]! < 0) validateUtf8(batch, s);
     for (let m = 0; m < batch.metadataCount; m++) {
       const name = Buffer.from(batch.buf.buffer, batch.buf.byteOffset + batch.metaNameStart[m]!, batch.metaNameEnd[m]! - batch.metaNameStart[m]!).toString('utf8');
       reg.setMetadata(name, batch.metaType[m]!);
