@@ -77,6 +77,24 @@ describe('series registry', () => {
     assert.equal(removed.length, 1);
   });
 
+  it('gives back the original labels, renamed, sanitised and escaped ones included', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const cases: Record<string, string>[] = [
+      { job: 'a', instance: 'h:9100' },
+      { job: 'q"uote\\back\nslash\\n', zone: '' },
+      { metric: 'inner', exported_metric: 'x' },
+      { 'dotted.name': 'v', 'with space': 'w', '0digit': 'd' },
+      { Upper: 'U', _under: 'u', émoji: '🙂' },
+    ];
+    for (const extra of cases) {
+      const { id } = create(reg, 'http.requests total', extra);
+      assert.deepEqual(reg.labels(id), labels('http.requests total', extra), JSON.stringify(extra));
+      const plain = create(reg, 'up', extra);
+      assert.deepEqual(reg.labels(plain.id), labels('up', extra), JSON.stringify(extra));
+    }
+    assert.deepEqual(reg.labels(9999), []);
+  });
+
   it('groups series by metric name and job', () => {
     const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
     const a = create(reg, 'cpu', { job: 'x', instance: '1' });

@@ -1,4 +1,4 @@
-import { growF64, growU32 } from '../series/component.js';
+import { growF32, growU32 } from '../series/component.js';
 import type { SeriesComponent } from '../series/component.js';
 
 /** Mean shift, in sigmas, that the test ignores (half the smallest shift worth re-baselining). */
@@ -14,20 +14,20 @@ const CAP = 5;
  * which the caller re-baselines its models; otherwise 0.
  */
 export class DriftDetector implements SeriesComponent {
-  gUp = new Float64Array(0);
-  gDown = new Float64Array(0);
-  sumUp = new Float64Array(0);
-  sumDown = new Float64Array(0);
+  gUp = new Float32Array(0);
+  gDown = new Float32Array(0);
+  sumUp = new Float32Array(0);
+  sumDown = new Float32Array(0);
   nUp = new Uint32Array(0);
   nDown = new Uint32Array(0);
   /** max(gUp, gDown) after the last update: evidence of a lasting shift, before any reset. */
   lastEvidence = 0;
 
   resize(capacity: number): void {
-    this.gUp = growF64(this.gUp, capacity);
-    this.gDown = growF64(this.gDown, capacity);
-    this.sumUp = growF64(this.sumUp, capacity);
-    this.sumDown = growF64(this.sumDown, capacity);
+    this.gUp = growF32(this.gUp, capacity);
+    this.gDown = growF32(this.gDown, capacity);
+    this.sumUp = growF32(this.sumUp, capacity);
+    this.sumDown = growF32(this.sumDown, capacity);
     this.nUp = growU32(this.nUp, capacity);
     this.nDown = growU32(this.nDown, capacity);
   }

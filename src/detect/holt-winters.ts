@@ -1,4 +1,4 @@
-import { growF64, growU32 } from '../series/component.js';
+import { growF32, growF64, growU32 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { MAD_TO_SIGMA } from './normal.js';
 import { scaleFloor } from './robust.js';
@@ -18,7 +18,7 @@ export class HoltWinters implements Detector {
   readonly name = 'holt_winters';
   level = new Float64Array(0);
   trend = new Float64Array(0);
-  mae = new Float64Array(0);
+  mae = new Float32Array(0);
   n = new Uint32Array(0);
   /** Signed one-step error of the last update in sigmas, for the forest features. */
   lastZ = 0;
@@ -26,7 +26,7 @@ export class HoltWinters implements Detector {
   resize(capacity: number): void {
     this.level = growF64(this.level, capacity);
     this.trend = growF64(this.trend, capacity);
-    this.mae = growF64(this.mae, capacity);
+    this.mae = growF32(this.mae, capacity);
     this.n = growU32(this.n, capacity);
   }
 

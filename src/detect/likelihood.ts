@@ -1,4 +1,4 @@
-import { growF64, growU32 } from '../series/component.js';
+import { growF32, growU32 } from '../series/component.js';
 import type { SeriesComponent } from '../series/component.js';
 
 /** Memory of the long-run distribution of the combined raw score, in samples. */
@@ -20,20 +20,20 @@ const PEAK_DECAY = 0.99;
  * and falls back while it persists; the anomaly flag uses `z`).
  */
 export class Likelihood implements SeriesComponent {
-  mean = new Float64Array(0);
-  var = new Float64Array(0);
-  short = new Float64Array(0);
-  peak = new Float64Array(0);
+  mean = new Float32Array(0);
+  var = new Float32Array(0);
+  short = new Float32Array(0);
+  peak = new Float32Array(0);
   n = new Uint32Array(0);
   z = 0;
   zDecision = 0;
   novelty = 0;
 
   resize(capacity: number): void {
-    this.mean = growF64(this.mean, capacity);
-    this.var = growF64(this.var, capacity);
-    this.short = growF64(this.short, capacity);
-    this.peak = growF64(this.peak, capacity);
+    this.mean = growF32(this.mean, capacity);
+    this.var = growF32(this.var, capacity);
+    this.short = growF32(this.short, capacity);
+    this.peak = growF32(this.peak, capacity);
     this.n = growU32(this.n, capacity);
   }
 

@@ -1,4 +1,4 @@
-import { growF64, growU8 } from '../series/component.js';
+import { growU32, growU8 } from '../series/component.js';
 import type { SeriesComponent } from '../series/component.js';
 
 /** Calibrated level (sigmas) at which a sample starts a surprise event. */
@@ -15,11 +15,12 @@ const TOL = 0.03;
  * or two days after a remembered one (a nightly job). `update` returns 1 while such an event lasts.
  */
 export class Recurrence implements SeriesComponent {
-  starts = new Float64Array(0);
+  /** Start times in whole seconds since the epoch, 0 for none: the tolerances are far wider. */
+  starts = new Uint32Array(0);
   state = new Uint8Array(0);
 
   resize(capacity: number): void {
-    this.starts = growF64(this.starts, capacity * KEEP);
+    this.starts = growU32(this.starts, capacity * KEEP);
     this.state = growU8(this.state, capacity);
   }
 
@@ -40,13 +41,14 @@ export class Recurrence implements SeriesComponent {
     const s = this.starts;
     let recurring = 0;
     for (let i = 0; i < KEEP - 1 && recurring === 0; i++) {
-      const ei = s[b + i]!;
-      if (ei === 0) break;
+      const si = s[b + i]!;
+      if (si === 0) break;
+      const ei = si * 1000;
       const d1 = tMs - ei;
       for (let j = i + 1; j < KEEP; j++) {
-        const ej = s[b + j]!;
-        if (ej === 0) break;
-        const d2 = ei - ej;
+        const sj = s[b + j]!;
+        if (sj === 0) break;
+        const d2 = ei - sj * 1000;
         const diff = d1 - d2;
         if ((diff < 0 ? -diff : diff) <= TOL * d1 + 1.5 * dtMs) { recurring = 1; break; }
       }
@@ -54,15 +56,16 @@ export class Recurrence implements SeriesComponent {
     if (recurring === 0) {
       // A daily event (a backup, a cron job): one started about one or two days ago.
       for (let i = 0; i < KEEP; i++) {
-        const ei = s[b + i]!;
-        if (ei === 0) break;
-        const d = tMs - ei;
+        const si = s[b + i]!;
+        if (si === 0) break;
+        const d = tMs - si * 1000;
         const off = d - Math.round(d / DAY) * DAY;
         if (d > 0.5 * DAY && d < 2.5 * DAY && (off < 0 ? -off : off) <= TOL * DAY * 0.5 + 1.5 * dtMs) { recurring = 1; break; }
       }
     }
     for (let i = KEEP - 1; i > 0; i--) s[b + i] = s[b + i - 1]!;
-    s[b] = tMs;
+    const sec = Math.round(tMs / 1000);
+    s[b] = sec < 1 ? 1 : sec > 0xffffffff ? 0xffffffff : sec;
     this.state[id] = recurring === 1 ? 2 : 1;
     return recurring;
   }

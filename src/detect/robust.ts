@@ -1,4 +1,4 @@
-import { growF64, growU32 } from '../series/component.js';
+import { growF32, growF64, growU32 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { MAD_TO_SIGMA } from './normal.js';
 
@@ -22,12 +22,12 @@ export class RobustLevel implements Detector {
   readonly name = 'robust';
   level = new Float64Array(0);
   /** EW mean absolute deviation around the level. */
-  mad = new Float64Array(0);
+  mad = new Float32Array(0);
   n = new Uint32Array(0);
 
   resize(capacity: number): void {
     this.level = growF64(this.level, capacity);
-    this.mad = growF64(this.mad, capacity);
+    this.mad = growF32(this.mad, capacity);
     this.n = growU32(this.n, capacity);
   }
 

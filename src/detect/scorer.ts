@@ -98,7 +98,7 @@ export class Scorer implements SeriesComponent {
   private profileOf = new Uint16Array(0);
   private n = new Uint32Array(0);
   private lastT = new Float64Array(0);
-  private dt = new Float64Array(0);
+  private dt = new Float32Array(0);
   private over = new Uint16Array(0);
   /** EW mean square of positive novelty (second calibration). */
   private calM2 = new Float32Array(0);
@@ -166,7 +166,7 @@ export class Scorer implements SeriesComponent {
     this.profileOf = growU16(this.profileOf, capacity);
     this.n = growU32(this.n, capacity);
     this.lastT = growF64(this.lastT, capacity);
-    this.dt = growF64(this.dt, capacity);
+    this.dt = growF32(this.dt, capacity);
     this.recurrence.resize(capacity);
     this.highRecurrence.resize(capacity);
     this.over = growU16(this.over, capacity);

@@ -1,4 +1,4 @@
-import { growF32, growF64, growU32, growU8 } from '../series/component.js';
+import { growF32, growF64, growI16, growU32, growU8 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { MAD_TO_SIGMA } from './normal.js';
 import { scaleFloor } from './robust.js';
@@ -31,7 +31,12 @@ export class Seasonal implements Detector {
   period = new Float64Array(0);
   mode = new Uint8Array(0);
   level = new Float64Array(0);
-  bins = new Float32Array(0);
+  /**
+   * The profile, as 16-bit multiples of the series' `binUnit`: half the memory of floats, and a
+   * resolution of 1/32767 of the largest offset, far below any series' noise.
+   */
+  bins = new Int16Array(0);
+  binUnit = new Float32Array(0);
   dow = new Float32Array(0);
   t0 = new Float64Array(0);
   n = new Uint32Array(0);
@@ -45,7 +50,8 @@ export class Seasonal implements Detector {
     this.period = growF64(this.period, capacity, -1);
     this.mode = growU8(this.mode, capacity);
     this.level = growF64(this.level, capacity);
-    this.bins = growF32(this.bins, capacity * BINS);
+    this.bins = growI16(this.bins, capacity * BINS);
+    this.binUnit = growF32(this.binUnit, capacity);
     this.dow = growF32(this.dow, capacity * 7);
     this.t0 = growF64(this.t0, capacity);
     this.n = growU32(this.n, capacity);
@@ -58,6 +64,7 @@ export class Seasonal implements Detector {
     this.mode[id] = SeasonMode.None;
     this.level[id] = 0;
     this.bins.fill(0, id * BINS, id * BINS + BINS);
+    this.binUnit[id] = 0;
     this.dow.fill(0, id * 7, id * 7 + 7);
     this.t0[id] = 0;
     this.n[id] = 0;
@@ -98,7 +105,7 @@ export class Seasonal implements Detector {
     const di = id * 7 + day;
 
     const L = this.level[id]!;
-    const S = this.bins[bi]!;
+    const S = this.bins[bi]! * this.binUnit[id]!;
     const W = this.dow[di]!;
     const eFlat = x - L;
     const eProf = eFlat - S;
@@ -141,12 +148,36 @@ export class Seasonal implements Detector {
     const aMae = Math.max(MAE_RATE, 1 / (n + 1));
     const lim = warm ? Infinity : 4 * (MAD_TO_SIGMA * this.maeProfile[id]! + scaleFloor(L));
     this.level[id] = L + aLev * clip(x - S - L, lim);
-    this.bins[bi] = S + aBin * clip(eProf, lim);
+    this.storeBin(id, bi, S + aBin * clip(eProf, lim));
     this.dow[di] = W + DOW_RATE * clip(eWeek, lim);
     this.maeFlat[id] = this.maeFlat[id]! + aMae * (Math.abs(clip(eFlat, lim)) - this.maeFlat[id]!);
     this.maeProfile[id] = this.maeProfile[id]! + aMae * (Math.abs(clip(eProf, lim)) - this.maeProfile[id]!);
     this.maeWeekly[id] = this.maeWeekly[id]! + aMae * (Math.abs(clip(eWeek, lim)) - this.maeWeekly[id]!);
     this.n[id] = n + 1;
+  }
+
+  private storeBin(id: number, bi: number, v: number): void {
+    let unit = this.binUnit[id]!;
+    if (unit === 0) {
+      if (v === 0 || v !== v) return;
+      // Room for the offsets to grow 8-fold before the first rescale.
+      unit = Math.fround(Math.abs(v) / 4096);
+      if (unit === 0 || unit === Infinity) return;
+      this.binUnit[id] = unit;
+    }
+    let q = Math.round(v / unit);
+    if (q > 32767 || q < -32767) {
+      if (q !== q) return;
+      let f = 2;
+      while (Math.abs(v / (unit * f)) > 32767) f *= 2;
+      unit = Math.fround(unit * f);
+      if (unit === Infinity) return;
+      this.binUnit[id] = unit;
+      const from = id * BINS;
+      for (let k = from; k < from + BINS; k++) this.bins[k] = Math.round(this.bins[k]! / f);
+      q = Math.round(v / unit);
+    }
+    this.bins[bi] = q;
   }
 
   /** Re-baseline after a lasting change: move the level by `delta`. */

@@ -47,6 +47,13 @@ export function growU16(a: Uint16Array<ArrayBuffer>, capacity: number): Uint16Ar
   return b;
 }
 
+export function growI16(a: Int16Array<ArrayBuffer>, capacity: number): Int16Array<ArrayBuffer> {
+  if (a.length >= capacity) return a;
+  const b = new Int16Array(capacity);
+  b.set(a);
+  return b;
+}
+
 export function growU8(a: Uint8Array<ArrayBuffer>, capacity: number): Uint8Array<ArrayBuffer> {
   if (a.length >= capacity) return a;
   const b = new Uint8Array(capacity);

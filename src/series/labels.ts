@@ -38,3 +38,44 @@ export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]
   for (const [n, v] of rest) s += `,${n}="${escapeLabelValue(v)}"`;
   return s;
 }
+
+/**
+ * The original labels back from the text `exposedLabelText` built, sorted by name with
+ * `__name__`; null when the text does not parse. Only exact when nothing was renamed: the
+ * registry checks the round trip before it relies on it.
+ */
+export function labelsFromExposedText(text: string): [string, string][] | null {
+  const out: [string, string][] = [];
+  let i = 0;
+  while (i < text.length) {
+    const eq = text.indexOf('="', i);
+    if (eq < 0) return null;
+    const name = text.slice(i, eq);
+    let j = eq + 2;
+    let value = '';
+    let from = j;
+    for (;;) {
+      if (j >= text.length) return null;
+      const c = text.charCodeAt(j);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        value += text.slice(from, j);
+        const e = text.charCodeAt(j + 1);
+        value += e === 0x6e ? '\n' : text[j + 1] ?? '';
+        j += 2;
+        from = j;
+        continue;
+      }
+      j++;
+    }
+    value += text.slice(from, j);
+    out.push([name === 'metric' ? '__name__' : name, value]);
+    i = j + 1;
+    if (i < text.length) {
+      if (text.charCodeAt(i) !== 0x2c) return null;
+      i++;
+    }
+  }
+  out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return out;
+}

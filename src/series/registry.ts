@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { IdentityTable } from './hashtable.js';
 import { growF64, growI32, growU32, growU8, type SeriesComponent } from './component.js';
 import { KIND_COUNTER, KIND_GAUGE, kindFromMetadata, kindFromSuffix, kindOfType } from './kind.js';
-import { exposedLabelText } from './labels.js';
+import { exposedLabelText, labelsFromExposedText } from './labels.js';
 
 export interface RegistryOptions {
   maxActive: number;
@@ -16,10 +16,18 @@ const SEP = '\u0000';
  * for the series' lifetime, so they are flattened once (the trick of pino's flatstr) rather than
  * keeping every piece alive.
  */
+/**
+ * A string built by concatenation is a tree of rope nodes in V8, several times the size of its
+ * characters; a label string is kept for the life of its series, so it is copied flat once.
+ */
 function flatten(s: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-unused-expressions
-  (s as unknown as number) | 0;
-  return s;
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function sameLabels(a: [string, string][] | null, b: ReadonlyArray<readonly [string, string]>): boolean {
+  if (a === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
 }
 
 /** Labels as one string: name, value, name, value... separated by NUL, with NUL and `\` escaped. */
@@ -92,8 +100,11 @@ export class SeriesRegistry {
   lastTimeMs = new Float64Array(0);
   labelText: string[] = [];
   names: string[] = [];
-  /** Original labels, packed into one string per series (see packLabels): a fraction of the memory of pairs. */
-  private packed: string[] = [];
+  /**
+   * Original labels (see packLabels) of the few series whose exposed label text cannot give them
+   * back (a label renamed or sanitised); every other series' labels are parsed from `labelText`.
+   */
+  private packed = new Map<number, string>();
 
   readonly metadata = new Map<string, number>();
   metadataGeneration = 1;
@@ -141,7 +152,9 @@ export class SeriesRegistry {
 
   /** The original labels of a live series, sorted by name, `__name__` included. */
   labels(id: number): [string, string][] {
-    return this.alive[id] === 1 ? unpackLabels(this.packed[id]!) : [];
+    if (this.alive[id] !== 1) return [];
+    const p = this.packed.get(id);
+    return p !== undefined ? unpackLabels(p) : (labelsFromExposedText(this.labelText[id]!) ?? []);
   }
 
   find(lo: number, hi: number, keyLen: number): number {
@@ -181,8 +194,9 @@ export class SeriesRegistry {
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
-    this.packed[id] = flatten(packLabels(labels));
-    this.labelText[id] = flatten(exposedLabelText(labels));
+    const text = flatten(exposedLabelText(labels));
+    this.labelText[id] = text;
+    if (!sameLabels(labelsFromExposedText(text), labels)) this.packed.set(id, packLabels(labels));
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
     this.group[id] = this.groupOf(name, job);
@@ -204,7 +218,7 @@ export class SeriesRegistry {
     this.alive[id] = 0;
     this.exposed[id] = 0;
     this.labelText[id] = '';
-    this.packed[id] = '';
+    this.packed.delete(id);
     this.freeIds.push(id);
     if (reason === 'evicted') this.evicted++;
     else this.staleRemoved++;
@@ -228,7 +242,7 @@ export class SeriesRegistry {
     for (let id = 0; id < this.highWater; id++) {
       if (this.alive[id] !== 1) continue;
       // A series removed while the snapshot was written can be alive with its labels cleared.
-      if (this.packed[id] === '' || this.names[id] === undefined || this.table.count >= this.options.maxActive || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
+      if (!this.labelText[id] || this.names[id] === undefined || this.table.count >= this.options.maxActive || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
         // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
         this.alive[id] = 0;
         this.exposed[id] = 0;
