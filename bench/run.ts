@@ -9,7 +9,8 @@ const steps: [string, string[]][] = [
   ['ingest (remote write 1.0 over HTTP, null receiver baseline in the same run)', ['bench/ingest.ts']],
   ['request path stages, single thread', ['bench/pipeline.ts']],
   ['/metrics rendering', ['bench/metrics.ts']],
-  ['memory per series', ['--expose-gc', '--max-old-space-size=8192', 'bench/memory.ts']],
+  ['memory per series, scoring state in one process', ['--expose-gc', '--max-old-space-size=8192', 'bench/memory.ts']],
+  ['memory per series, a real augur serve fed over HTTP', ['bench/server-memory.ts']],
   ['isolation forest: ml-isolation-forest against Augur\'s own', ['bench/forest.ts']],
 ];
 let failed = 0;

@@ -97,12 +97,11 @@ export class Seasonal implements Detector {
       return;
     }
     const elapsed = tMs - this.t0[id]!;
-    let ph = tMs % P;
-    if (ph < 0) ph += P;
-    const bi = id * BINS + ((ph * BINS / P) | 0);
-    let day = Math.floor(tMs / DAY_MS) % 7;
-    if (day < 0) day += 7;
-    const di = id * 7 + day;
+    // Floor division rather than `%`: a double modulo is a slow library call on this path.
+    const ph = tMs - Math.floor(tMs / P) * P;
+    const bi = id * BINS + Math.min(BINS - 1, (ph * BINS / P) | 0);
+    const dayNo = Math.floor(tMs / DAY_MS);
+    const di = id * 7 + (dayNo - Math.floor(dayNo / 7) * 7);
 
     const L = this.level[id]!;
     const S = this.bins[bi]! * this.binUnit[id]!;
