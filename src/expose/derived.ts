@@ -1,5 +1,6 @@
 import type { SeriesRegistry } from '../series/registry.js';
-import { escapeHelp, formatValue } from './format.js';
+import { escapeHelp } from './format.js';
+import { writeValue } from './value-writer.js';
 
 /** One member of a family: extra labels and the typed array it reads by series id. */
 export interface FamilyVariant {
@@ -82,7 +83,7 @@ async function* renderVariant(registry: SeriesRegistry, f: SeriesFamily, variant
       pos += buf.write(prefix, pos, 'latin1');
       pos += buf.write(t, pos, 'utf8');
       pos += buf.write(suffix, pos, 'latin1');
-      pos += buf.write(formatValue(v), pos, 'latin1');
+      pos = writeValue(buf, pos, v);
       buf[pos++] = 10;
       if (++n === 64) {
         n = 0;

@@ -1,4 +1,4 @@
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import { escapeLabelValue } from '../series/labels.js';
 import { escapeHelp, formatValue } from './format.js';
 
@@ -20,6 +20,36 @@ export function writeSelfMetrics(metrics: MetricObjectWithValues<MetricValue<str
     }
   }
   return out;
+}
+
+const SLICE_MS = 2;
+
+interface Collectable {
+  get(): Promise<MetricObjectWithValues<MetricValue<string>>> | MetricObjectWithValues<MetricValue<string>>;
+}
+
+/**
+ * The registry's metrics as text, collected one metric at a time with a turn of the event loop
+ * whenever a slice of a few milliseconds is used up. `getMetricsAsJSON` collects them all in
+ * one go: the default metrics read /proc, walk event-loop histograms and heap statistics, and
+ * together with the first render chunk that held the loop for 25-35 ms at the start of a scrape.
+ * (Augur sets no registry default labels, which `getMetricsAsJSON` would add.)
+ */
+export async function* renderSelfMetrics(register: Registry, openMetrics: boolean): AsyncGenerator<string> {
+  let started = performance.now();
+  let out = '';
+  // prom-client types these as MetricObject; they are its Metric instances, which have get().
+  for (const metric of register.getMetricsAsArray() as unknown as Collectable[]) {
+    const m = await metric.get();
+    out += writeSelfMetrics([m], openMetrics);
+    if (performance.now() - started > SLICE_MS) {
+      yield out;
+      out = '';
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      started = performance.now();
+    }
+  }
+  if (out !== '') yield out;
 }
 
 function labelText(labels: Record<string, string | number> | undefined): string {

@@ -3,7 +3,7 @@ import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { SelfMetrics } from '../expose/self-metrics.js';
 import { renderDerived, type SeriesFamily, type TextFamily } from '../expose/derived.js';
-import { writeSelfMetrics } from '../expose/self-text.js';
+import { renderSelfMetrics } from '../expose/self-text.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../expose/format.js';
 import type { SeriesRegistry } from '../series/registry.js';
 
@@ -19,12 +19,15 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): v
   app.get('/metrics', async (req, reply) => {
     const om = wantsOpenMetrics(req.headers.accept);
     const started = performance.now();
-    const self = writeSelfMetrics(await deps.metrics.register.getMetricsAsJSON(), om);
-    const derived = renderDerived(deps.registry, deps.families(), deps.textFamilies(), om);
-    const render = deps.metrics.metricsRenderDuration;
+    const { registry, metrics } = deps;
+    const families = deps.families();
+    const textFamilies = deps.textFamilies();
+    const render = metrics.metricsRenderDuration;
+    // Everything, Augur's own metrics included, is rendered inside the body in slices: the
+    // handler itself does no work sized by the registry.
     async function* body(): AsyncGenerator<string | Buffer> {
-      yield self;
-      yield* derived;
+      yield* renderSelfMetrics(metrics.register, om);
+      yield* renderDerived(registry, families, textFamilies, om);
       if (om) yield '# EOF\n';
       render.observe((performance.now() - started) / 1000);
     }
