@@ -25,6 +25,9 @@ import { Snapshotter } from './persist/snapshotter.js';
 import { AugurError } from './errors.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 
+/** Longest piece of a staleness sweep on the event loop. */
+const SWEEP_SLICE_MS = 4;
+
 export interface Models {
   profiles: ScoringProfile[];
   forecasts: ForecastConfig[];
@@ -212,7 +215,16 @@ export class Augur {
     this.lagTimer.unref();
     const address = await this.app.listen({ host, port });
     const reg = this.pipeline.registry;
-    this.sweepTimer = setInterval(() => reg.sweep(Date.now()), Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
+    // In slices of a few milliseconds: a million ids, or a departed target's series all going
+    // stale at once, are too much for one turn of the loop.
+    let sweeping = false;
+    const sweepPass = (): void => {
+      sweeping = this.sweepTimer !== undefined && !reg.sweepSlice(Date.now(), SWEEP_SLICE_MS);
+      if (sweeping) setImmediate(sweepPass);
+    };
+    this.sweepTimer = setInterval(() => {
+      if (!sweeping) sweepPass();
+    }, Math.min(15_000, Math.max(1000, reg.options.stalenessMs / 4)));
     this.sweepTimer.unref();
     this.snapshotter?.start(durationMs(this.config.storage.snapshot_interval));
     this.ready = true;
@@ -249,6 +261,7 @@ export class Augur {
   async close(): Promise<void> {
     this.ready = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     if (this.lagTimer) clearInterval(this.lagTimer);
     await this.app.close();
     await this.pool?.close();

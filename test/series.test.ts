@@ -192,6 +192,21 @@ describe('series registry', () => {
     const d = create(reg, 'd', {}, 3000);
     assert.ok([a.id, b.id, c.id].includes(d.id));
   });
+
+  it('sweeps in slices that resume where the last one stopped', () => {
+    const reg = new SeriesRegistry({ maxActive: 100_000, stalenessMs: 1000 });
+    const n = 50_000;
+    for (let i = 0; i < n; i++) create(reg, 'm', { i: String(i) }, i % 2 === 0 ? 0 : 5000);
+    // A zero budget stops at the first time check: every slice does part of the pass.
+    let slices = 0;
+    while (!reg.sweepSlice(5500, 0)) slices++;
+    assert.ok(slices > 1, `one pass took ${slices + 1} slices`);
+    assert.equal(reg.staleRemoved, n / 2);
+    assert.equal(reg.active, n / 2);
+    // The next pass starts again from the first id.
+    assert.equal(reg.sweepSlice(7000, Infinity), true);
+    assert.equal(reg.active, 0);
+  });
 });
 
 describe('identity hash table', () => {

@@ -122,6 +122,7 @@ export class SeriesRegistry {
   private lru: LRUCache<number, number>;
   private freeIds: number[] = [];
   private readonly lruGranularityMs: number;
+  private sweepFrom = 0;
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
@@ -258,15 +259,36 @@ export class SeriesRegistry {
 
   /** Removes series not seen for the staleness period. Returns how many went. */
   sweep(nowMs: number): number {
+    this.sweepFrom = 0;
+    const before = this.staleRemoved;
+    while (!this.sweepSlice(nowMs, Infinity));
+    return this.staleRemoved - before;
+  }
+
+  /**
+   * One slice of a sweep: from where the previous slice stopped, until `budgetMs` of work is done.
+   * Returns true when the pass reached the last id (the next call starts a new pass). A pass that
+   * removes a whole departed target's series at once would otherwise hold the event loop.
+   */
+  sweepSlice(nowMs: number, budgetMs: number): boolean {
     const cutoff = nowMs - this.options.stalenessMs;
-    let n = 0;
-    for (let id = 0; id < this.highWater; id++) {
+    const started = performance.now();
+    let id = this.sweepFrom;
+    for (let k = 0; id < this.highWater; id++) {
       if (this.alive[id] === 1 && this.lastSeenMs[id]! < cutoff) {
         this.remove(id, 'stale');
-        n++;
+        k += 64;
+      }
+      if (++k >= 4096) {
+        k = 0;
+        if (performance.now() - started > budgetMs) {
+          this.sweepFrom = id + 1;
+          return false;
+        }
       }
     }
-    return n;
+    this.sweepFrom = 0;
+    return true;
   }
 
   /** Records a metric family's type; returns true when it changed anything. */
