@@ -7,6 +7,7 @@
 import { PeerEngine, R } from '../src/cluster/engine.js';
 import { rng } from '../src/cluster/kmeans.js';
 import { behaviourValue, gauss } from '../src/cluster/synthetic.js';
+import { loopGapTracker } from './lib/loop-gap.js';
 
 const SERIES = Number(process.env.SERIES ?? 100_000);
 const SIZES = [1000, 600, 300, 100, 40, 10];
@@ -85,7 +86,7 @@ e.start();
 let step = STEPS;
 const INTERVAL_MS = 60_000;
 let now = Date.now();
-const rows: { full: boolean; workerMs: number; wallMs: number; cpuMs: number; mainMs: number; changes: number }[] = [];
+const rows: { full: boolean; workerMs: number; wallMs: number; cpuMs: number; mainMs: number; changes: number; gapMs: number; gapCpuMs: number; blockCpuMs: number }[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   feed(step, 4, true); // one more minute
   step += 4;
@@ -94,11 +95,13 @@ for (let r = 0; r < ROUNDS; r++) {
   const changes0 = e.clusterChanges;
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
+  const tracker = loopGapTracker();
   await e.recluster({ forceFull: full, nowMs: now });
+  const gaps = tracker.stop();
   const wall = performance.now() - w0;
   const cpu = process.cpuUsage(cpu0);
   const workerMs = e.lastReclusterSeconds * 1000;
-  rows.push({ full, workerMs, wallMs: wall, cpuMs: (cpu.user + cpu.system) / 1000, mainMs: e.lastReclusterMainSeconds * 1000, changes: e.clusterChanges - changes0 });
+  rows.push({ full, workerMs, wallMs: wall, cpuMs: (cpu.user + cpu.system) / 1000, mainMs: e.lastReclusterMainSeconds * 1000, changes: e.clusterChanges - changes0, gapMs: gaps.maxGapMs, gapCpuMs: gaps.maxGapCpuMs, blockCpuMs: gaps.maxCpuMs });
   if (e.lastError) throw new Error(e.lastError);
 }
 await e.stop();
@@ -108,7 +111,7 @@ const incRows = rows.filter((r) => !r.full);
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 for (const [i, r] of rows.entries()) {
   console.log(
-    `round ${i + 1} (${r.full ? 'full' : 'incremental'}): process CPU ${r.cpuMs.toFixed(0)} ms, worker busy ${r.workerMs.toFixed(0)} ms wall, event loop (snapshot + apply) ${r.mainMs.toFixed(0)} ms, ${r.changes} series changed cluster`,
+    `round ${i + 1} (${r.full ? 'full' : 'incremental'}): process CPU ${r.cpuMs.toFixed(0)} ms, worker busy ${r.workerMs.toFixed(0)} ms wall, event loop (snapshot + apply) ${r.mainMs.toFixed(0)} ms, longest event-loop gap ${r.gapMs.toFixed(1)} ms wall (${r.gapCpuMs.toFixed(1)} ms on-CPU), longest on-CPU stretch ${r.blockCpuMs.toFixed(1)} ms, ${r.changes} series changed cluster`,
   );
 }
 // Process CPU while the main thread waits on the worker: the worker's CPU plus the snapshot/apply

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers.js';
 import { RING, type ForecastEngine } from './engine.js';
+import { PendingWindows } from './lstm-pending.js';
 import { LSTM } from './models.js';
 
 /** Training pairs kept per group, and series per group that contribute pairs. */
@@ -24,15 +25,9 @@ export const ROUND_MS = 60_000;
 export const DUTY = 0.1;
 export const ROUND_BUDGET_S = (DUTY * ROUND_MS) / 1000;
 
-interface Snapshot {
-  id: number;
-  n: number;
-  x: Float32Array;
-  y: Float32Array;
-  got: Uint8Array;
-}
-
 interface GroupData {
+  group: number;
+  /** Training pairs, in shared memory so that a training call copies nothing on the main thread. */
   x: Float32Array;
   y: Float32Array;
   count: number;
@@ -40,9 +35,14 @@ interface GroupData {
   fresh: number;
   trained: boolean;
   /** Windows waiting for their targets (several per series, so small groups train too). */
-  pending: Snapshot[];
+  pending: PendingWindows;
   /** Index into the group's member list where the next prediction batch starts. */
   cursor: number;
+  /** This round's members: memberIds[start, start + size), in id order; `seen` is the round. */
+  start: number;
+  size: number;
+  filled: number;
+  seen: number;
 }
 
 interface Reply {
@@ -50,8 +50,11 @@ interface Reply {
   ok: boolean;
   /** Worker time of the call. */
   seconds?: number;
-  y?: Float32Array;
   error?: string;
+}
+
+function sharedF32(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
 }
 
 /**
@@ -68,6 +71,18 @@ export class LstmRunner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly window = new Float32Array(RING);
+  /**
+   * Per-round scratch, reused: members of every group (grouped), the groups in first-seen order,
+   * and one prediction batch. The batch's windows and outputs live in shared memory: the worker
+   * reads and writes them in place while the round waits, so no message carries or copies them.
+   */
+  private memberIds = new Int32Array(0);
+  private readonly order: GroupData[] = [];
+  private readonly batch = new Int32Array(PREDICT_BATCH);
+  private readonly batchScale = new Float32Array(PREDICT_BATCH);
+  private readonly batchAt = new Uint32Array(PREDICT_BATCH);
+  private readonly batchX = sharedF32(PREDICT_BATCH * RING);
+  private readonly batchY: Float32Array;
   /** Worker seconds spent beyond the budget of past rounds (paid back before new work). */
   private debt = 0;
   /** Totals for reporting: windows predicted, worker seconds predicting and training, rounds. */
@@ -83,7 +98,9 @@ export class LstmRunner {
     readonly engine: ForecastEngine,
     /** Worker seconds per round (DUTY of one core by default). */
     readonly budgetSeconds = ROUND_BUDGET_S,
-  ) {}
+  ) {
+    this.batchY = sharedF32(PREDICT_BATCH * engine.horizonMs.length);
+  }
 
   async start(): Promise<void> {
     const w = startWorker(import.meta.url, 'lstm-worker');
@@ -121,13 +138,13 @@ export class LstmRunner {
     return this.running;
   }
 
-  private call(msg: object, transfer: ArrayBuffer[]): Promise<Reply> {
+  private call(msg: object): Promise<Reply> {
     const w = this.worker;
     if (w === null) return Promise.resolve({ seq: -1, ok: false });
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(seq, resolve);
-      w.postMessage({ ...msg, seq }, transfer);
+      w.postMessage({ ...msg, seq });
     });
   }
 
@@ -163,34 +180,49 @@ export class LstmRunner {
     this.lastRoundWindows = 0;
     if (left <= 0) return;
     const nh = e.horizonMs.length;
-    const members = new Map<number, number[]>();
+    const round = this.rounds;
+    const order = this.order;
+    order.length = 0;
+    // Two passes over the series (count, then place), yielding every CHUNK: no per-round lists.
     for (let id = 0; id < e.capacity; id++) {
       if (id % CHUNK === CHUNK - 1) await new Promise((r) => setImmediate(r));
-      if (e.buckets[id]! < RING) continue;
-      const prof = e.profiles[e.profileIndex(id)]!;
-      if (!prof.enabled || !prof.modelOn[LSTM]) continue;
-      const g = e.groupOf[id]!;
-      let list = members.get(g);
-      if (list === undefined) members.set(g, (list = []));
-      list.push(id);
+      const gd = this.memberGroup(id, round, nh);
+      if (gd === undefined) continue;
+      if (gd.seen !== round) {
+        gd.seen = round;
+        gd.size = 0;
+        order.push(gd);
+      }
+      gd.size++;
+    }
+    let total = 0;
+    for (const gd of order) {
+      gd.start = total;
+      gd.filled = 0;
+      total += gd.size;
+    }
+    if (this.memberIds.length < total) this.memberIds = new Int32Array(Math.max(total, 2 * this.memberIds.length));
+    const ids = this.memberIds;
+    for (let id = 0; id < e.capacity; id++) {
+      if (id % CHUNK === CHUNK - 1) await new Promise((r) => setImmediate(r));
+      const gd = this.memberGroup(id, round, nh);
+      // Series that joined a group between the passes wait for the next round.
+      if (gd === undefined || gd.seen !== round || gd.filled === gd.size) continue;
+      ids[gd.start + gd.filled++] = id;
     }
     const spend = (seconds: number): void => {
       this.lastRoundSeconds += seconds;
     };
-    for (const [g, ids] of members) {
-      let gd = this.groups.get(g);
-      if (gd === undefined) {
-        gd = { x: new Float32Array(MAX_PAIRS * RING), y: new Float32Array(MAX_PAIRS * nh), count: 0, next: 0, fresh: 0, trained: false, pending: [], cursor: 0 };
-        this.groups.set(g, gd);
-      }
+    for (const gd of order) {
+      gd.size = gd.filled;
+      if (gd.size === 0) continue;
+      const g = gd.group;
       this.collectPairs(gd, ids);
       // Collection is main-thread work: yield between groups so a round never holds the loop.
       await new Promise((r) => setImmediate(r));
       if (left > 0 && gd.count >= MIN_PAIRS && (gd.fresh >= RETRAIN_PAIRS || !gd.trained)) {
         gd.fresh = 0;
-        const x = gd.x.slice(0, gd.count * RING);
-        const y = gd.y.slice(0, gd.count * nh);
-        const r = await this.call({ kind: 'train', group: g, x, y, n: gd.count, steps: RING, outputs: nh }, [x.buffer, y.buffer]);
+        const r = await this.call({ kind: 'train', group: g, x: gd.x, y: gd.y, n: gd.count, steps: RING, outputs: nh });
         if (r.ok) {
           e.trainingRuns++;
           e.lastTrainingSeconds = r.seconds ?? 0;
@@ -208,59 +240,89 @@ export class LstmRunner {
     if (left < 0) this.debt += -left;
   }
 
+  /** The group data of series id if it takes part in this round (created on first sight). */
+  private memberGroup(id: number, round: number, nh: number): GroupData | undefined {
+    const e = this.engine;
+    if (e.buckets[id]! < RING) return undefined;
+    const prof = e.profiles[e.profileIndex(id)]!;
+    if (!prof.enabled || !prof.modelOn[LSTM]) return undefined;
+    const g = e.groupOf[id]!;
+    let gd = this.groups.get(g);
+    if (gd === undefined) {
+      gd = {
+        group: g,
+        x: sharedF32(MAX_PAIRS * RING),
+        y: sharedF32(MAX_PAIRS * nh),
+        count: 0,
+        next: 0,
+        fresh: 0,
+        trained: false,
+        pending: new PendingWindows(RING + 1, nh, MAX_PENDING),
+        cursor: 0,
+        start: 0,
+        size: 0,
+        filled: 0,
+        seen: round - 1,
+      };
+      this.groups.set(g, gd);
+    }
+    return gd;
+  }
+
   /** Turns snapshots whose horizons have all come to pass into training pairs, takes new ones. */
-  private collectPairs(gd: GroupData, ids: number[]): void {
+  private collectPairs(gd: GroupData, ids: Int32Array): void {
     const e = this.engine;
     const nh = e.horizonMs.length;
+    const p = gd.pending;
+    const W = RING + 1;
     let keep = 0;
-    for (const snap of gd.pending) {
-      const id = snap.id;
+    for (let k = 0; k < p.count; k++) {
+      const id = p.id[k]!;
+      const sn = p.n[k]!;
       const n = e.buckets[id]!;
       const step = e.stepMs[id]!;
       let complete = true;
       let lost = false;
       for (let h = 0; h < nh; h++) {
-        if (snap.got[h]) continue;
-        const target = snap.n + Math.max(1, Math.round(e.horizonMs[h]! / step));
+        const gi = k * nh + h;
+        if (p.got[gi]) continue;
+        const target = sn + Math.max(1, Math.round(e.horizonMs[h]! / step));
         if (target > n) complete = false;
         else {
           // The day ring keeps a day of buckets: a target older than that (or a series reset
           // meanwhile) loses the window.
-          const v = n < snap.n ? NaN : e.recent(id, n - target);
+          const v = n < sn ? NaN : e.recent(id, n - target);
           if (v !== v) lost = true;
           else {
-            snap.y[h] = (v - snap.y[h]!) / snap.x[RING]!;
-            snap.got[h] = 1;
+            p.y[gi] = (v - p.y[gi]!) / p.x[k * W + RING]!;
+            p.got[gi] = 1;
           }
         }
       }
       if (lost) continue;
       if (!complete) {
-        if (keep < MAX_PENDING) gd.pending[keep++] = snap;
+        p.move(k, keep++);
         continue;
       }
-      {
-        const i = gd.next;
-        gd.x.set(snap.x.subarray(0, RING), i * RING);
-        for (let h = 0; h < nh; h++) gd.y[i * nh + h] = Math.max(-10, Math.min(10, snap.y[h]!));
-        gd.next = (i + 1) % MAX_PAIRS;
-        gd.count = Math.min(MAX_PAIRS, gd.count + 1);
-        gd.fresh++;
-      }
+      const i = gd.next;
+      gd.x.set(p.x.subarray(k * W, k * W + RING), i * RING);
+      for (let h = 0; h < nh; h++) gd.y[i * nh + h] = Math.max(-10, Math.min(10, p.y[k * nh + h]!));
+      gd.next = (i + 1) % MAX_PAIRS;
+      gd.count = Math.min(MAX_PAIRS, gd.count + 1);
+      gd.fresh++;
     }
-    gd.pending.length = keep;
-    const stride = Math.max(1, Math.floor(ids.length / SAMPLED_PER_GROUP));
-    for (let k = 0; k < ids.length; k += stride) {
-      const id = ids[k]!;
-      if (gd.pending.length >= MAX_PENDING) break;
+    p.count = keep;
+    const stride = Math.max(1, Math.floor(gd.size / SAMPLED_PER_GROUP));
+    for (let k = 0; k < gd.size; k += stride) {
+      const id = ids[gd.start + k]!;
+      if (p.full) break;
       const sd = this.readWindow(id);
       if (sd === 0) continue;
-      const x = new Float32Array(RING + 1);
-      x.set(this.window);
-      x[RING] = sd;
+      const r = p.push(id, e.buckets[id]!);
+      p.x.set(this.window, r * W);
+      p.x[r * W + RING] = sd;
       // y holds the last value until each target arrives, then the normalised change.
-      const last = e.recent(id, 0);
-      gd.pending.push({ id, n: e.buckets[id]!, x, y: new Float32Array(nh).fill(last), got: new Uint8Array(nh) });
+      p.y.fill(e.recent(id, 0), r * nh, r * nh + nh);
     }
   }
 
@@ -269,22 +331,24 @@ export class LstmRunner {
    * the time left. The batch size follows the measured cost per window so a round overruns its
    * budget by at most one small batch.
    */
-  private async predictGroup(g: number, gd: GroupData, ids: number[], left: number, spend: (s: number) => void): Promise<number> {
+  private async predictGroup(g: number, gd: GroupData, ids: Int32Array, left: number, spend: (s: number) => void): Promise<number> {
     const e = this.engine;
     const nh = e.horizonMs.length;
-    let todo = ids.length;
-    if (gd.cursor >= ids.length) gd.cursor = 0;
+    const len = gd.size;
+    const batch = this.batch;
+    const scale = this.batchScale;
+    const at = this.batchAt;
+    const x = this.batchX;
+    const y = this.batchY;
+    let todo = len;
+    if (gd.cursor >= len) gd.cursor = 0;
     while (todo > 0 && left > 0) {
       const perWindow = this.predictedWindows > 0 ? this.predictSeconds / this.predictedWindows : 0;
       let size = Math.min(todo, PREDICT_BATCH);
       if (perWindow > 0) size = Math.max(1, Math.min(size, Math.ceil(left / perWindow)));
-      const batch = new Int32Array(size);
-      for (let k = 0; k < size; k++) batch[k] = ids[(gd.cursor + k) % ids.length]!;
-      gd.cursor = (gd.cursor + size) % ids.length;
+      for (let k = 0; k < size; k++) batch[k] = ids[gd.start + ((gd.cursor + k) % len)]!;
+      gd.cursor = (gd.cursor + size) % len;
       todo -= size;
-      const x = new Float32Array(size * RING);
-      const scale = new Float32Array(size);
-      const at = new Uint32Array(size);
       for (let k = 0; k < size; k++) {
         const id = batch[k]!;
         scale[k] = this.readWindow(id);
@@ -292,8 +356,8 @@ export class LstmRunner {
         x.set(this.window, k * RING);
       }
       await new Promise((r) => setImmediate(r));
-      const r = await this.call({ kind: 'predict', group: g, x, n: size, steps: RING }, [x.buffer]);
-      if (!r.ok || r.y === undefined) return left;
+      const r = await this.call({ kind: 'predict', group: g, x, y, n: size, steps: RING });
+      if (!r.ok) return left;
       const sec = r.seconds ?? 0;
       this.predictSeconds += sec;
       this.predictedWindows += size;
@@ -304,7 +368,7 @@ export class LstmRunner {
         const id = batch[k]!;
         // A series reset or moved to another group meanwhile keeps no stale prediction.
         if (scale[k] === 0 || e.groupOf[id] !== g || e.buckets[id]! < at[k]!) continue;
-        for (let h = 0; h < nh; h++) e.lstmChange[h]![id] = r.y[k * nh + h]! * scale[k]!;
+        for (let h = 0; h < nh; h++) e.lstmChange[h]![id] = y[k * nh + h]! * scale[k]!;
         e.lstmAt[id] = Math.max(1, at[k]!);
       }
     }

@@ -1,8 +1,10 @@
 /**
  * Worker thread that trains one small LSTM per peer group and predicts with it. Messages:
  *   {kind:'train', seq, group, x, y, n, steps, outputs}  -> {seq, ok, seconds, error?}
- *   {kind:'predict', seq, group, x, n, steps}             -> {seq, ok, y?, seconds}
- * x holds n windows of `steps` normalised values, y n rows of `outputs` normalised targets.
+ *   {kind:'predict', seq, group, x, y, n, steps}          -> {seq, ok, seconds}
+ * x holds (at least) n windows of `steps` normalised values; y (at least) n rows of `outputs`
+ * normalised targets for training, and receives the n predicted rows. Both are views of shared
+ * memory that the main thread leaves alone until the reply.
  */
 import { parentPort } from 'node:worker_threads';
 
@@ -10,7 +12,7 @@ type Tf = typeof import('@tensorflow/tfjs');
 type Model = import('@tensorflow/tfjs').LayersModel;
 
 interface TrainMsg { kind: 'train'; seq: number; group: number; x: Float32Array; y: Float32Array; n: number; steps: number; outputs: number }
-interface PredictMsg { kind: 'predict'; seq: number; group: number; x: Float32Array; n: number; steps: number }
+interface PredictMsg { kind: 'predict'; seq: number; group: number; x: Float32Array; y: Float32Array; n: number; steps: number }
 
 let tfPromise: Promise<Tf> | null = null;
 const models = new Map<number, Model>();
@@ -50,8 +52,8 @@ async function train(msg: TrainMsg): Promise<object> {
     model = build(tf, msg.steps, msg.outputs);
     models.set(msg.group, model);
   }
-  const xs = tf.tensor3d(msg.x, [msg.n, msg.steps, 1]);
-  const ys = tf.tensor2d(msg.y, [msg.n, msg.outputs]);
+  const xs = tf.tensor3d(msg.x.slice(0, msg.n * msg.steps), [msg.n, msg.steps, 1]);
+  const ys = tf.tensor2d(msg.y.slice(0, msg.n * msg.outputs), [msg.n, msg.outputs]);
   try {
     await model.fit(xs, ys, { epochs: 2, batchSize: 64, shuffle: true, verbose: 0 });
   } finally {
@@ -66,12 +68,13 @@ async function predict(msg: PredictMsg): Promise<object> {
   const model = models.get(msg.group);
   if (model === undefined) return { seq: msg.seq, ok: false };
   const t0 = performance.now();
-  const xs = tf.tensor3d(msg.x, [msg.n, msg.steps, 1]);
+  const xs = tf.tensor3d(msg.x.slice(0, msg.n * msg.steps), [msg.n, msg.steps, 1]);
   const out = model.predict(xs) as import('@tensorflow/tfjs').Tensor;
   const y = (await out.data()) as Float32Array;
   xs.dispose();
   out.dispose();
-  return { seq: msg.seq, ok: true, y, seconds: (performance.now() - t0) / 1000 };
+  msg.y.set(y.subarray(0, msg.y.length));
+  return { seq: msg.seq, ok: true, seconds: (performance.now() - t0) / 1000 };
 }
 
 parentPort?.on('message', (msg: TrainMsg | PredictMsg) => {
