@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAugurError } from '../errors.js';
 import type { Receiver } from '../ingest/receiver.js';
-import type { DecodePool } from '../ingest/decode-pool.js';
+import type { DecodePool, Decoded } from '../ingest/decode-pool.js';
 import type { Batch } from '../ingest/batch.js';
 import { PROTO_V2, checkEncoding, protocolOf } from '../ingest/protocol.js';
 import type { Pipeline } from '../pipeline.js';
@@ -44,6 +44,7 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
     }
     const body = (req.body as Buffer | undefined) ?? EMPTY;
     let batch: Batch | null = null;
+    let decoded: Decoded | null = null;
     try {
       const contentType = req.headers['content-type'];
       const contentEncoding = req.headers['content-encoding'] as string | undefined;
@@ -51,7 +52,7 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       if (deps.pool !== null) {
         protocolOf(contentType);
         checkEncoding(contentEncoding);
-        const decoded = await deps.pool.decode(body, contentType, contentEncoding);
+        decoded = await deps.pool.decode(body, contentType, contentEncoding);
         version = decoded.version;
         batch = decoded.batch;
         // New series need their label bytes: decode this body again here (rare once warm).
@@ -80,6 +81,8 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       deps.log.debug({ err: e.message, code: e.code }, 'remote write rejected');
       if (v2) writtenHeaders(reply, 0, 0, 0);
       return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message + '\n');
+    } finally {
+      if (decoded !== null) deps.pool!.release(decoded);
     }
   });
 }

@@ -18,15 +18,25 @@ export interface PackedBatch {
   arrays: Record<string, Int32Array | Uint32Array | Float64Array | Uint8Array>;
 }
 
+/**
+ * A request names its slot (see decode-pool.ts); the slot's shared body and result buffers are
+ * sent only to a worker that has not seen them yet. A body too large for a slot travels as a
+ * transferred copy in `copy` instead.
+ */
 export interface DecodeRequest {
   seq: number;
-  body: ArrayBuffer;
+  slot: number;
+  length: number;
+  body?: SharedArrayBuffer;
+  result?: SharedArrayBuffer;
+  copy?: ArrayBuffer;
   contentType: string | undefined;
   contentEncoding: string | undefined;
 }
 
+/** `batch` is null when the result was written to the slot's shared batch; `counts` then holds its counts. */
 export type DecodeReply =
-  | { seq: number; ok: true; version: number; batch: PackedBatch }
+  | { seq: number; ok: true; version: number; batch: PackedBatch | null; counts: [series: number, samples: number, histograms: number, exemplars: number] }
   | { seq: number; ok: false; code: string; message: string; samples: number };
 
 const IDENTITY_FIELDS = ['seriesHashLo', 'seriesHashHi', 'seriesKeyLen', 'seriesSampleStart', 'seriesSampleCount', 'seriesType'] as const;

@@ -40,8 +40,9 @@ function timeSeries(r: WireReader, batch: Batch, end: number, limits: LabelLimit
     const wt = tag & 7;
     if (wt === 2 && field >= 1 && field <= 4) {
       const e = r.delimited(end);
-      if (field === 1) label(r, batch, e);
-      else if (field === 2) readSample(r, batch, e);
+      if (field === 1) {
+        if (!plainLabel(r.buf, r.pos, e, batch)) label(r, batch, e);
+      } else if (field === 2) readSample(r, batch, e);
       else if (field === 3) batch.exemplarCount++;
       else histograms++;
       r.pos = e;
@@ -56,6 +57,22 @@ function timeSeries(r: WireReader, batch: Batch, end: number, limits: LabelLimit
   batch.histogramCount += histograms;
   finishLabelSet(batch, i, limits);
   batch.closeSeries(i);
+}
+
+/**
+ * The layout every sender writes, name then non-empty value with one-byte lengths, taken without
+ * the general field loop. Returns false for anything else, which `label` then decodes.
+ */
+function plainLabel(b: Uint8Array, p: number, end: number, batch: Batch): boolean {
+  if (p + 4 > end || b[p] !== 0x0a) return false;
+  const nl = b[p + 1]!;
+  const ns = p + 2;
+  const ne = ns + nl;
+  if (nl === 0 || nl >= 0x80 || ne + 2 > end || b[ne] !== 0x12) return false;
+  const vl = b[ne + 1]!;
+  if (vl === 0 || vl >= 0x80 || ne + 2 + vl !== end) return false;
+  batch.addLabel(ns, ne, ne + 2, end);
+  return true;
 }
 
 function label(r: WireReader, batch: Batch, end: number): void {

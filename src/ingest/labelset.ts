@@ -20,8 +20,8 @@ function compareSpans(b: Uint8Array, as: number, ae: number, bs: number, be: num
   return la - lb;
 }
 
-function isName(b: Uint8Array, s: number, e: number): boolean {
-  if (e - s !== 8) return false;
+/** Whether the eight-byte span at `s` is `__name__` (the caller checks the length). */
+function isName(b: Uint8Array, s: number): boolean {
   for (let i = 0; i < 8; i++) if (b[s + i] !== NAME[i]) return false;
   return true;
 }
@@ -32,105 +32,127 @@ function isName(b: Uint8Array, s: number, e: number): boolean {
  * 64-bit hash of the canonical (sorted) label bytes, in two independent 32-bit lanes.
  */
 export function finishLabelSet(batch: Batch, i: number, limits: LabelLimits): void {
-  const b = batch.buf;
   const start = batch.seriesLabelStart[i]!;
   const count = batch.labelCount - start;
   if (count === 0) throw new AugurError('EMPTY_LABEL_SET', `series ${i} of the request has no labels`);
   if (limits.maxLabels > 0 && count > limits.maxLabels) {
     throw new AugurError('TOO_MANY_LABELS', `series ${i} has ${count} labels, the limit is ${limits.maxLabels}`);
   }
+  // Senders sort (Prometheus always does), so validation and hashing share one pass; an
+  // unsorted set is sorted and hashed again.
+  if (!validateAndHash(batch, i, start, start + count, limits)) {
+    sortLabels(batch, start, start + count);
+    validateAndHash(batch, i, start, start + count, limits);
+  }
+}
+
+/** Returns false, leaving the hash unset, when the labels are not sorted by name. */
+function validateAndHash(batch: Batch, i: number, start: number, end: number, limits: LabelLimits): boolean {
+  const b = batch.buf;
+  if (viewOf !== b) {
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewOf = b;
+  }
+  const dv = view;
   const ns = batch.nameStart;
   const ne = batch.nameEnd;
   const vs = batch.valueStart;
   const ve = batch.valueEnd;
-  let sorted = true;
-  for (let k = start; k < start + count; k++) {
-    const nl = ne[k]! - ns[k]!;
-    if (nl === 0) throw new AugurError('EMPTY_LABEL_NAME', `series ${i} has a label with an empty name`);
-    if (limits.maxNameLength > 0 && nl > limits.maxNameLength) {
-      throw new AugurError('LABEL_TOO_LONG', `series ${i} has a label name of ${nl} bytes, the limit is ${limits.maxNameLength}`);
-    }
-    const vl = ve[k]! - vs[k]!;
-    if (limits.maxValueLength > 0 && vl > limits.maxValueLength) {
-      throw new AugurError('LABEL_TOO_LONG', `series ${i} has a label value of ${vl} bytes, the limit is ${limits.maxValueLength}`);
-    }
-    if (k > start) {
-      const c = compareSpans(b, ns[k - 1]!, ne[k - 1]!, ns[k]!, ne[k]!);
-      if (c === 0) throw duplicate(b, i, ns[k]!, ne[k]!);
-      if (c > 0) sorted = false;
-    }
-  }
-  if (!sorted) {
-    // Insertion sort: label sets are small and usually almost sorted.
-    for (let k = start + 1; k < start + count; k++) {
-      const a = ns[k]!, bEnd = ne[k]!, c = vs[k]!, d = ve[k]!;
-      let j = k - 1;
-      while (j >= start && compareSpans(b, ns[j]!, ne[j]!, a, bEnd) > 0) {
-        ns[j + 1] = ns[j]!; ne[j + 1] = ne[j]!; vs[j + 1] = vs[j]!; ve[j + 1] = ve[j]!;
-        j--;
-      }
-      ns[j + 1] = a; ne[j + 1] = bEnd; vs[j + 1] = c; ve[j + 1] = d;
-    }
-    for (let k = start + 1; k < start + count; k++) {
-      if (compareSpans(b, ns[k - 1]!, ne[k - 1]!, ns[k]!, ne[k]!) === 0) throw duplicate(b, i, ns[k]!, ne[k]!);
-    }
-  }
+  const maxName = limits.maxNameLength;
+  const maxValue = limits.maxValueLength;
   let nameAt = -1;
   let h1 = 0x811c9dc5;
   let h2 = 0x6a09e667;
   let keyLen = 0;
-  for (let k = start; k < start + count; k++) {
+  for (let k = start; k < end; k++) {
     const s = ns[k]!, e = ne[k]!;
-    if (nameAt < 0 && isName(b, s, e)) nameAt = k - start;
     const v0 = vs[k]!, v1 = ve[k]!;
-    h1 = mixSpan(b, s, e, h1, 0xff);
-    h2 = mixSpan(b, s, e, h2 ^ 0x5bd1e995, 0xff);
-    h1 = mixSpan(b, v0, v1, h1, 0xfe);
-    h2 = mixSpan(b, v0, v1, h2 ^ 0x27d4eb2f, 0xfe);
-    keyLen += e - s + v1 - v0 + 2;
+    const nl = e - s;
+    if (nl === 0) throw new AugurError('EMPTY_LABEL_NAME', `series ${i} has a label with an empty name`);
+    if (maxName > 0 && nl > maxName) {
+      throw new AugurError('LABEL_TOO_LONG', `series ${i} has a label name of ${nl} bytes, the limit is ${maxName}`);
+    }
+    if (maxValue > 0 && v1 - v0 > maxValue) {
+      throw new AugurError('LABEL_TOO_LONG', `series ${i} has a label value of ${v1 - v0} bytes, the limit is ${maxValue}`);
+    }
+    if (k > start) {
+      const c = compareSpans(b, ns[k - 1]!, ne[k - 1]!, s, e);
+      if (c === 0) throw duplicate(b, i, s, e);
+      if (c > 0) return false;
+    }
+    if (nameAt < 0 && nl === 8 && isName(b, s)) nameAt = k - start;
+    h1 = mixSpans(dv, b, s, e, h1, h2 ^ 0x5bd1e995, 0xff);
+    h2 = lane2;
+    h1 = mixSpans(dv, b, v0, v1, h1, h2 ^ 0x27d4eb2f, 0xfe);
+    h2 = lane2;
+    keyLen += nl + v1 - v0 + 2;
   }
   if (nameAt < 0) throw new AugurError('MISSING_METRIC_NAME', `series ${i} of the request has no __name__ label`);
   batch.seriesHashLo[i] = fmix(h1 ^ Math.imul(h2, 0x27d4eb2f)) >>> 0;
   batch.seriesHashHi[i] = fmix(h2 ^ Math.imul(h1, 0x165667b1)) >>> 0;
   batch.seriesKeyLen[i] = keyLen;
   batch.seriesNameLabel[i] = nameAt;
+  return true;
 }
 
-/**
- * Murmur3-style mixing of a byte span four bytes at a time, ended by a separator byte so that
- * ("ab","c") and ("a","bc") differ. Two calls with different seeds give the two hash lanes.
- */
-function mixSpan(b: Uint8Array, s: number, e: number, h: number, sep: number): number {
-  let p = s;
-  const e4 = e - 3;
-  while (p < e4) {
-    let k = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    p += 4;
-  }
-  let k = sep;
-  let shift = 8;
-  while (p < e) {
-    k |= b[p++]! << shift;
-    shift += 8;
-    if (shift === 32) {
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, 0x1b873593);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-      k = 0;
-      shift = 0;
+/** Insertion sort by name: label sets are small and usually almost sorted. Duplicates end up adjacent. */
+function sortLabels(batch: Batch, start: number, end: number): void {
+  const b = batch.buf;
+  const ns = batch.nameStart;
+  const ne = batch.nameEnd;
+  const vs = batch.valueStart;
+  const ve = batch.valueEnd;
+  for (let k = start + 1; k < end; k++) {
+    const a = ns[k]!, bEnd = ne[k]!, c = vs[k]!, d = ve[k]!;
+    let j = k - 1;
+    while (j >= start && compareSpans(b, ns[j]!, ne[j]!, a, bEnd) > 0) {
+      ns[j + 1] = ns[j]!; ne[j + 1] = ne[j]!; vs[j + 1] = vs[j]!; ve[j + 1] = ve[j]!;
+      j--;
     }
+    ns[j + 1] = a; ne[j + 1] = bEnd; vs[j + 1] = c; ve[j + 1] = d;
   }
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** A view of the body being hashed, made once per body rather than per series. */
+let view: DataView = new DataView(new ArrayBuffer(0));
+let viewOf: Uint8Array | null = null;
+
+/** The second lane's result of the last `mixSpans` call (a second return value, without allocating). */
+let lane2 = 0;
+
+/**
+ * Murmur3-style mixing of a byte span four bytes at a time into two lanes at once, ended by a
+ * word holding a separator byte and the zero to three bytes left over (and a zero word after three),
+ * so that ("ab","c") and ("a","bc") differ. Both lanes mix the same scrambled words, so each word
+ * is read and scrambled once. Returns lane one; lane two is left in `lane2`.
+ */
+function mixSpans(dv: DataView, b: Uint8Array, s: number, e: number, h: number, g: number, sep: number): number {
+  let p = s;
+  for (;;) {
+    let k: number;
+    if (p + 4 <= e) {
+      k = dv.getInt32(p, true);
+      p += 4;
+    } else if (p <= e) {
+      const rest = e - p;
+      k = sep;
+      if (rest > 0) k |= b[p]! << 8;
+      if (rest > 1) k |= b[p + 1]! << 16;
+      if (rest > 2) k |= b[p + 2]! << 24;
+      p = rest > 2 ? e + 1 : e + 2;
+    } else if (p === e + 1) {
+      k = 0;
+      p = e + 2;
+    } else break;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    g ^= k;
+    g = (Math.imul((g << 13) | (g >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  lane2 = g;
+  return h;
 }
 
 function fmix(h: number): number {

@@ -138,6 +138,19 @@ export const STALE_LO = 0x00000002;
  * 3 is read and ignored). The stale marker is told apart from other NaNs by its raw bits.
  */
 export function readSample(r: WireReader, batch: Batch, end: number): void {
+  const p = r.pos;
+  // The usual layout, value then timestamp, without the field loop.
+  if (p + 11 <= end && r.buf[p] === 0x09 && r.buf[p + 9] === 0x10) {
+    r.pos = p + 10;
+    const time = r.int64(end);
+    if (r.pos === end) {
+      const v = r.view;
+      const stale = v.getUint32(p + 5, true) === STALE_HI && v.getUint32(p + 1, true) === STALE_LO ? 1 : 0;
+      batch.addSample(v.getFloat64(p + 1, true), time, stale);
+      return;
+    }
+    r.pos = p;
+  }
   let value = 0;
   let time = 0;
   let stale = 0;
