@@ -147,9 +147,8 @@ describe('series registry', () => {
     const a = create(reg, 'a');
     const b = create(reg, 'b');
     const c = create(reg, 'c');
-    // Recency is kept to a granularity of a sixtieth of the staleness period (1 s here).
-    reg.touch(a.id, 5000);
-    reg.touch(c.id, 6000);
+    reg.touch(a.id, 20_000);
+    reg.touch(c.id, 30_000);
     // b is the least recently used.
     const d = create(reg, 'd');
     assert.equal(reg.active, 3);
@@ -157,8 +156,9 @@ describe('series registry', () => {
     assert.deepEqual(removed, [[b.id, 'evicted']]);
     assert.equal(reg.find(b.lo, b.hi, b.len), -1);
     for (const s of [a, c, d]) assert.notEqual(reg.find(s.lo, s.hi, s.len), -1);
-    // A newly created series counts as used: the next eviction takes a.
-    reg.touch(c.id, 12_000);
+    // Recency is kept to a granularity of a fifth of the staleness period (12 s here): a touch
+    // 5 s after a's last move leaves it where it is, so the next eviction still takes a, not c.
+    reg.touch(a.id, 25_000);
     create(reg, 'e');
     assert.equal(reg.find(a.lo, a.hi, a.len), -1);
     assert.equal(reg.evicted, 2);

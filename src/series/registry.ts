@@ -121,7 +121,9 @@ export class SeriesRegistry {
   private table: IdentityTable;
   private lru: LRUCache<number, number>;
   private freeIds: number[] = [];
-  private readonly lruGranularityMs: number;
+  private readonly lruGranularitySec: number;
+  /** Whole seconds since the epoch at which a series last moved in the LRU order. */
+  lruMovedSec = new Uint32Array(0);
   private sweepFrom = 0;
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
@@ -130,7 +132,7 @@ export class SeriesRegistry {
   constructor(readonly options: RegistryOptions) {
     this.table = new IdentityTable(() => this.hashLo, () => this.hashHi, () => this.keyLen);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, options.maxActive) });
-    this.lruGranularityMs = Math.min(5000, options.stalenessMs / 60);
+    this.lruGranularitySec = Math.floor(Math.min(60_000, options.stalenessMs / 5) / 1000);
     this.resize(1024);
   }
 
@@ -163,13 +165,15 @@ export class SeriesRegistry {
   }
 
   /**
-   * Marks a series as recently used; the least recently used one is evicted at the limit. Recency
-   * is kept to a granularity of a sixtieth of the staleness period (5 s by default), which spares
-   * the LRU list an update for every sample of a busy series.
+   * Marks a series as seen; the least recently used one is evicted at the limit. The LRU order is
+   * kept to a granularity of a fifth of the staleness period, at most a minute: an update of the
+   * list costs more than the rest of the lookup, and every sample would otherwise pay it.
    */
   touch(id: number, nowMs: number): void {
-    if (nowMs - this.lastSeenMs[id]! < this.lruGranularityMs) return;
     this.lastSeenMs[id] = nowMs;
+    const sec = Math.floor(nowMs / 1000);
+    if (sec - this.lruMovedSec[id]! < this.lruGranularitySec) return;
+    this.lruMovedSec[id] = sec;
     this.lru.get(id);
   }
 
@@ -192,6 +196,7 @@ export class SeriesRegistry {
     this.alive[id] = 1;
     this.exposed[id] = 0;
     this.lastSeenMs[id] = nowMs;
+    this.lruMovedSec[id] = Math.floor(nowMs / 1000);
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
@@ -368,6 +373,7 @@ export class SeriesRegistry {
     this.group = growI32(this.group, capacity);
     this.ignored = growU8(this.ignored, capacity);
     this.lastSeenMs = growF64(this.lastSeenMs, capacity);
+    this.lruMovedSec = growU32(this.lruMovedSec, capacity);
     this.lastTimeMs = growF64(this.lastTimeMs, capacity);
     for (const c of this.components) c.resize(capacity);
   }
