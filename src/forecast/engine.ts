@@ -861,8 +861,9 @@ export class ForecastEngine implements SeriesComponent {
     const u = posMod(t, p) / SLOT_MS - 0.5;
     const i0 = Math.floor(u);
     const f = u - i0;
-    const a = this.hwS[id * HW_SLOTS + ((i0 + slots) % slots)]!;
-    const b = this.hwS[id * HW_SLOTS + ((i0 + 1) % slots)]!;
+    // u lies in [-0.5, slots - 0.5), so i0 in [-1, slots - 1]: wrap by comparison, not `%`.
+    const a = this.hwS[id * HW_SLOTS + (i0 < 0 ? i0 + slots : i0)]!;
+    const b = this.hwS[id * HW_SLOTS + (i0 + 1 >= slots ? 0 : i0 + 1)]!;
     return (a + (b - a) * f) * this.hwScale[id]!;
   }
 
@@ -1078,7 +1079,11 @@ function dayPos(end: number, step: number): number {
   return Math.floor(posMod(end, DAY_MS) / step);
 }
 
+/**
+ * `t` modulo `p`, in [0, p). By floor division: a double `%` is a slow library call, and this runs
+ * for every sample (the open bucket's forecast is refreshed at each one).
+ */
 function posMod(t: number, p: number): number {
-  const r = t % p;
-  return r < 0 ? r + p : r;
+  const r = t - Math.floor(t / p) * p;
+  return r < 0 ? r + p : r >= p ? r - p : r;
 }
