@@ -25,7 +25,10 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv = process.env)
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`child exited with ${code} before listening: ${seen}`)));
-    setTimeout(() => reject(new Error(`child did not listen within 30 s: ${seen}`)), 30_000).unref();
+    setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`child did not listen within 30 s: ${seen}`));
+    }, 30_000).unref();
   });
 }
 
