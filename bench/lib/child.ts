@@ -19,13 +19,14 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv = process.env)
         proc.stderr!.off('data', onData);
         proc.stdout!.resume();
         proc.stderr!.resume();
+        clearTimeout(timer);
         resolve({ proc, url: m[1]! });
       }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`child exited with ${code} before listening: ${seen}`)));
-    setTimeout(() => {
+    const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`child did not listen within 30 s: ${seen}`));
     }, 30_000).unref();
