@@ -142,6 +142,8 @@ export class ForecastEngine implements SeriesComponent {
   private accSum = new Float64Array(0);
   private accCount = new Uint16Array(0);
   lastX = new Float32Array(0);
+  /** Quarter of the open bucket in which its forecast was last refreshed (0: at the bucket end). */
+  refreshedQuarter = new Uint8Array(0);
   /** Buckets closed so far (1 = first). */
   buckets = new Uint32Array(0);
   /**
@@ -250,6 +252,7 @@ export class ForecastEngine implements SeriesComponent {
     this.accSum = growTo(this.accSum, n, 0);
     this.accCount = growTo(this.accCount, n, 0);
     this.lastX = growTo(this.lastX, n, NaN);
+    this.refreshedQuarter = growTo(this.refreshedQuarter, n, 0);
     this.buckets = growTo(this.buckets, n, 0);
     this.dayRing = growTo(this.dayRing, n * DAY_BUCKETS, MISSING);
     this.qLo = growTo(this.qLo, n, NaN);
@@ -313,6 +316,7 @@ export class ForecastEngine implements SeriesComponent {
     this.accSum[id] = 0;
     this.accCount[id] = 0;
     this.lastX[id] = NaN;
+    this.refreshedQuarter[id] = 0;
     this.buckets[id] = 0;
     this.dayRing.fill(MISSING, id * DAY_BUCKETS, (id + 1) * DAY_BUCKETS);
     this.qLo[id] = NaN;
@@ -372,12 +376,23 @@ export class ForecastEngine implements SeriesComponent {
       }
       for (; k > 0; k--) this.closeMissing(id, prof);
       end = this.bucketEnd[id]! + step;
+      this.refreshedQuarter[id] = 0;
     }
     this.accSum[id]! += x;
     if (this.accCount[id]! < 65535) this.accCount[id]! += 1;
     this.lastX[id] = x;
-    if (tMs === end) this.closeOpen(id, prof, end);
-    else this.refreshOpen(id, prof, tMs - this.bucketEnd[id]!);
+    if (tMs === end) {
+      this.closeOpen(id, prof, end);
+      this.refreshedQuarter[id] = 0;
+      return;
+    }
+    // The outputs follow the clock inside the open bucket in quarter-bucket steps: a prediction
+    // per sample cost more than all the rest of forecasting, for a target one sample interval on.
+    const age = tMs - this.bucketEnd[id]!;
+    const quarter = Math.floor((age * 4) / step);
+    if (quarter <= this.refreshedQuarter[id]!) return;
+    this.refreshedQuarter[id] = quarter;
+    this.refreshOpen(id, prof, age);
   }
 
   /**
