@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { mulberry32 } from '../src/util/prng.js';
 
 export interface Series {
   name: string;
@@ -39,16 +40,6 @@ function loadCsv(path: string, name: string): Series {
   }
   const group = name.includes('/') ? name.slice(0, name.indexOf('/')) : 'default';
   return { name, group, t: Float64Array.from(t), x: Float64Array.from(x) };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gauss(rnd: () => number): number {

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forecastSchema } from '../src/forecast/config.js';
 import { ForecastEngine } from '../src/forecast/engine.js';
+import { mulberry32 as rng } from '../src/util/prng.js';
 
 const STEP = 300_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('80% intervals cover about 80% of outcomes on noise', () => {
   const e = new ForecastEngine([forecastSchema.parse({ models: { lstm: false } })]);

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compress, encodeV1 } from './helpers/remote-write.js';
-import { corpus, gc } from './helpers/fuzz-corpus.js';
+import { corpus, gc, snappyHeader as header } from './helpers/fuzz-corpus.js';
 import { V1_CONTENT_TYPE, V2_CONTENT_TYPE, getMetrics, parseExposition, find, postRaw, prng, startAugur, type Server } from './helpers/server.js';
 
 /**
@@ -78,18 +78,6 @@ function mutate(rand: Rand, src: Uint8Array): Uint8Array {
     }
   }
   return b;
-}
-
-/** Snappy header (varint of the decoded length). */
-function header(n: number): number[] {
-  const out: number[] = [];
-  let x = n;
-  while (x >= 0x80) {
-    out.push((x % 128) | 0x80);
-    x = Math.floor(x / 128);
-  }
-  out.push(x);
-  return out;
 }
 
 interface Case {

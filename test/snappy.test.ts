@@ -4,6 +4,7 @@ import snappyjs from 'snappyjs';
 import { SnappyDecoder } from '../src/ingest/snappy.js';
 import { AugurError } from '../src/errors.js';
 import { prng } from './helpers/server.js';
+import { snappyHeader as header } from './helpers/fuzz-corpus.js';
 
 const LIMIT = 32 * 1024 * 1024;
 
@@ -53,18 +54,6 @@ function expectCorrupt(fn: () => unknown, code = 'SNAPPY_CORRUPT', message?: Reg
   assert.equal(err.code, `AUGUR_ERR_${code}`, err.message);
   assert.equal(err.statusCode, 400);
   if (message) assert.match(err.message, message);
-}
-
-/** Varint length header. */
-function header(n: number): number[] {
-  const out: number[] = [];
-  let x = n;
-  while (x >= 0x80) {
-    out.push((x % 128) | 0x80);
-    x = Math.floor(x / 128);
-  }
-  out.push(x);
-  return out;
 }
 
 describe('snappy decoder', () => {

@@ -1,5 +1,6 @@
 import { growF32, growF64, growI16, growU32, growU8 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
+import { posMod } from '../util/modulo.js';
 import { MAD_TO_SIGMA } from './normal.js';
 import { scaleFloor } from './robust.js';
 
@@ -97,11 +98,8 @@ export class Seasonal implements Detector {
       return;
     }
     const elapsed = tMs - this.t0[id]!;
-    // Floor division rather than `%`: a double modulo is a slow library call on this path.
-    const ph = tMs - Math.floor(tMs / P) * P;
-    const bi = id * BINS + Math.min(BINS - 1, (ph * BINS / P) | 0);
-    const dayNo = Math.floor(tMs / DAY_MS);
-    const di = id * 7 + (dayNo - Math.floor(dayNo / 7) * 7);
+    const bi = id * BINS + Math.min(BINS - 1, (posMod(tMs, P) * BINS / P) | 0);
+    const di = id * 7 + posMod(Math.floor(tMs / DAY_MS), 7);
 
     const L = this.level[id]!;
     const S = this.bins[bi]! * this.binUnit[id]!;

@@ -1,4 +1,5 @@
 import type { SeriesComponent } from '../series/component.js';
+import { posMod } from '../util/modulo.js';
 import type { ForecastConfig } from './config.js';
 import { durationMs } from '../config/duration.js';
 import { formatDurationMs } from './duration.js';
@@ -1094,11 +1095,3 @@ function dayPos(end: number, step: number): number {
   return Math.floor(posMod(end, DAY_MS) / step);
 }
 
-/**
- * `t` modulo `p`, in [0, p). By floor division: a double `%` is a slow library call, and this runs
- * for every sample (the open bucket's forecast is refreshed at each one).
- */
-function posMod(t: number, p: number): number {
-  const r = t - Math.floor(t / p) * p;
-  return r < 0 ? r + p : r >= p ? r - p : r;
-}

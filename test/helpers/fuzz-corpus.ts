@@ -7,6 +7,18 @@ import { encodeV1, encodeV2, encodeV2Raw } from './remote-write.js';
 export const FUZZ_T0 = Date.UTC(2024, 0, 1);
 const T0 = FUZZ_T0;
 
+/** A snappy block's header: the varint of its decoded length (any length, for bad headers too). */
+export function snappyHeader(n: number): number[] {
+  const out: number[] = [];
+  let x = n;
+  while (x >= 0x80) {
+    out.push((x % 128) | 0x80);
+    x = Math.floor(x / 128);
+  }
+  out.push(x);
+  return out;
+}
+
 export function gc(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
