@@ -2,14 +2,17 @@ import { encodeRounds, makeWorkload } from './lib/workload.js';
 import { Receiver } from '../src/ingest/receiver.js';
 import { createPipeline } from '../src/augur.js';
 import { defaultConfig } from '../src/config/load.js';
+import { fillHints } from '../src/ingest/id-hints.js';
 
 /**
  * The request path without HTTP, stage by stage: snappy + protobuf decode, then registry and
- * scoring, over the ingest workload. Single thread, so figures are per-core costs.
+ * scoring, over the ingest workload. Single thread, so figures are per-core costs. Decode includes
+ * the id hints a decode worker adds (see id-hints.ts); set BENCH_HINTS=0 to score without them.
  */
 const SERIES = Number(process.env.BENCH_SERIES ?? 100_000);
 const WARM = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const HINTS = process.env.BENCH_HINTS !== '0';
 
 export async function benchPipeline(): Promise<Record<string, number>> {
   const w = makeWorkload(SERIES, 2000);
@@ -20,8 +23,15 @@ export async function benchPipeline(): Promise<Record<string, number>> {
   const rx = new Receiver({ maxDecodedBytes: 32 << 20, maxSeriesPerRequest: 0, maxLabels: 256, maxNameLength: 1024, maxValueLength: 65536 });
   const pipeline = createPipeline(config);
   const ct = 'application/x-protobuf';
-  for (const b of warm) {
+  const decode = (b: Buffer): void => {
     rx.decode(b, ct, 'snappy');
+    if (HINTS) {
+      fillHints(rx.batch, pipeline.registry.identitySlots);
+      rx.batch.hinted = true;
+    }
+  };
+  for (const b of warm) {
+    decode(b);
     pipeline.ingest(rx.batch, Date.now());
   }
   // CPU time of this thread, less disturbed than wall time on a shared machine.
@@ -30,7 +40,7 @@ export async function benchPipeline(): Promise<Record<string, number>> {
   let samples = 0;
   for (const b of measured) {
     const a = process.cpuUsage();
-    rx.decode(b, ct, 'snappy');
+    decode(b);
     const m = process.cpuUsage();
     pipeline.ingest(rx.batch, Date.now());
     const e = process.cpuUsage();
@@ -41,7 +51,7 @@ export async function benchPipeline(): Promise<Record<string, number>> {
   decodeUs /= samples;
   scoreUs /= samples;
   console.log(`# request path without HTTP, ${SERIES} series, ${samples} samples, CPU time`);
-  console.log(`decode (snappy + protobuf + labels + hash)  ${decodeUs.toFixed(3)} µs/sample`);
+  console.log(`decode (snappy + protobuf + labels + hash${HINTS ? ' + hints' : ''})  ${decodeUs.toFixed(3)} µs/sample`);
   console.log(`registry + scoring                          ${scoreUs.toFixed(3)} µs/sample`);
   console.log(`total                                       ${(decodeUs + scoreUs).toFixed(3)} µs/sample = ${(1 / (decodeUs + scoreUs)).toFixed(2)} M samples/s per core`);
   return { decodeUs, scoreUs };

@@ -101,7 +101,7 @@ export class Augur {
     };
     const receiver = new Receiver(limits);
     const threads = config.web.decode_threads >= 0 ? config.web.decode_threads : availableParallelism() > 1 ? 1 : 0;
-    this.pool = threads > 0 ? new DecodePool(limits, threads) : null;
+    this.pool = threads > 0 ? new DecodePool(limits, threads, () => this.pipeline.registry.identitySlots) : null;
     const pool = this.pool;
     const maxInflight = config.web.max_inflight_requests;
     let https: ReturnType<typeof loadTls> | null = null;

@@ -113,7 +113,13 @@ export class Pipeline {
     const n = batch.seriesCount;
     if (this.ids.length < n) this.ids = new Int32Array(Math.max(n, this.ids.length * 2));
     const ids = this.ids;
-    for (let s = 0; s < n; s++) ids[s] = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
+    const lo = batch.seriesHashLo, hi = batch.seriesHashHi, len = batch.seriesKeyLen;
+    if (batch.hinted) {
+      const hint = batch.seriesHint;
+      for (let s = 0; s < n; s++) ids[s] = reg.findHinted(hint[s]!, lo[s]!, hi[s]!, len[s]!);
+    } else {
+      for (let s = 0; s < n; s++) ids[s] = reg.find(lo[s]!, hi[s]!, len[s]!);
+    }
     return ids;
   }
 

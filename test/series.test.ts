@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/series/registry.js';
-import { IdentityTable } from '../src/series/hashtable.js';
+import { IdentityTable, hintId } from '../src/series/hashtable.js';
 import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
 import { escapeLabelValue, exposedLabelText, sanitizeLabelName } from '../src/series/labels.js';
 import { growF64, type SeriesComponent } from '../src/series/component.js';
@@ -222,6 +222,8 @@ describe('identity hash table', () => {
     const free: number[] = [];
     for (let i = N - 1; i >= 0; i--) free.push(i);
     const live: number[] = [];
+    let hinted = 0;
+    let checked = 0;
     for (let op = 0; op < 60_000; op++) {
       const r = rand();
       if ((r < 0.55 || live.length === 0) && free.length > 0) {
@@ -255,6 +257,12 @@ describe('identity hash table', () => {
         for (const [key, id] of model) {
           const [lo, hi, len] = key.split(':').map(Number) as [number, number, number];
           assert.equal(table.find(lo, hi, len), id, `op ${op}: key ${key}`);
+          // A worker's hint matches on the low half only, and gives up on very long probe runs
+          // (this test crowds some on purpose): it names a series with the same low half, or none.
+          const h = hintId(table.shared, lo);
+          if (h >= 0) assert.equal(los[h], lo);
+          hinted += h === id ? 1 : 0;
+          checked++;
         }
         // Keys that are not there: removed ones and near misses.
         for (let q = 0; q < 200; q++) {
@@ -263,6 +271,8 @@ describe('identity hash table', () => {
         }
       }
     }
+    // A third of the keys sit in crowded runs far longer than a real hash makes; the rest are hit.
+    assert.ok(hinted > 0.6 * checked, `${hinted} of ${checked} hints right`);
     // Drain completely.
     for (const id of live) table.remove(id, los[id]!);
     assert.equal(table.count, 0);

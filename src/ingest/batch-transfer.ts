@@ -30,6 +30,8 @@ export interface DecodeRequest {
   body?: SharedArrayBuffer;
   result?: SharedArrayBuffer;
   copy?: ArrayBuffer;
+  /** The registry's identity slots (see hashtable.ts), when the worker has not seen them yet. */
+  identity?: SharedArrayBuffer;
   contentType: string | undefined;
   contentEncoding: string | undefined;
 }
@@ -39,7 +41,7 @@ export type DecodeReply =
   | { seq: number; ok: true; version: number; batch: PackedBatch | null; counts: [series: number, samples: number, histograms: number, exemplars: number] }
   | { seq: number; ok: false; code: string; message: string; samples: number };
 
-const IDENTITY_FIELDS = ['seriesHashLo', 'seriesHashHi', 'seriesKeyLen', 'seriesSampleStart', 'seriesSampleCount', 'seriesType'] as const;
+const IDENTITY_FIELDS = ['seriesHashLo', 'seriesHashHi', 'seriesKeyLen', 'seriesSampleStart', 'seriesSampleCount', 'seriesType', 'seriesHint'] as const;
 const SERIES_LABEL_FIELDS = ['seriesLabelStart', 'seriesLabelCount', 'seriesNameLabel'] as const;
 const LABEL_FIELDS = ['nameStart', 'nameEnd', 'valueStart', 'valueEnd'] as const;
 const SAMPLE_FIELDS = ['sampleValue', 'sampleTime', 'sampleStale'] as const;
@@ -81,6 +83,7 @@ export function packBatch(b: Batch, transfer: ArrayBuffer[], lite: boolean): Pac
 export function unpackBatch(p: PackedBatch): Batch {
   const b = new Batch();
   b.lite = p.lite;
+  b.hinted = true;
   Object.assign(b, p.arrays);
   b.buf = p.buf;
   b.seriesCount = p.seriesCount;

@@ -22,6 +22,9 @@ export class Batch {
   seriesType = new Int32Array(16);
   /** Index of the `__name__` label inside the series' label run. */
   seriesNameLabel = new Int32Array(16);
+  /** A decode worker's guess of each series' id (-1 none); read only when `hinted`. */
+  seriesHint = new Int32Array(16);
+  hinted = false;
 
   labelCount = 0;
   nameStart = new Int32Array(16);
@@ -96,6 +99,7 @@ export class Batch {
       this.seriesSampleCount = growI32(this.seriesSampleCount, cap);
       this.seriesType = growI32(this.seriesType, cap);
       this.seriesNameLabel = growI32(this.seriesNameLabel, cap);
+      this.seriesHint = growI32(this.seriesHint, cap);
     }
     this.seriesLabelStart[i] = this.labelCount;
     this.seriesSampleStart[i] = this.sampleCount;

@@ -51,8 +51,11 @@ export class DecodePool {
   private seq = 0;
   private next = 0;
   private closed = false;
+  /** Per worker: the identity slots it was last sent. */
+  private readonly identitySent: (Int32Array | null)[] = [];
 
-  constructor(private readonly limits: ReceiverLimits, size: number) {
+  /** `identity` gives the registry's current identity slots, which workers read for id hints. */
+  constructor(private readonly limits: ReceiverLimits, size: number, private readonly identity: (() => Int32Array) | null = null) {
     for (let i = 0; i < size; i++) {
       this.workers.push(undefined as unknown as Worker);
       this.workers[i] = this.spawn(i);
@@ -88,6 +91,11 @@ export class DecodePool {
         m.body = slot.body.buffer;
         slot.bodySentTo.add(worker);
       }
+    }
+    const slots = this.identity?.();
+    if (slots !== undefined && this.identitySent[w] !== slots) {
+      m.identity = slots.buffer as SharedArrayBuffer;
+      this.identitySent[w] = slots;
     }
     if (slot.result !== null && !slot.resultSentTo.has(worker)) {
       m.result = slot.result;
@@ -154,6 +162,7 @@ export class DecodePool {
   }
 
   private spawn(index: number): Worker {
+    this.identitySent[index] = null;
     const w = startWorker(import.meta.url, 'decode-worker', { workerData: this.limits });
     w.unref();
     w.on('message', (m: DecodeReply) => {

@@ -7,12 +7,12 @@ import { Batch } from './batch.js';
  * collections of the main thread's large heap several times a second.
  *
  * Layout: a header of two int32 capacities (series, samples), the float64 sample values and times,
- * six int32-sized series arrays, then the sample stale flags.
+ * seven int32-sized series arrays, then the sample stale flags.
  */
 const HEADER = 8;
 
 export function sharedBatchBytes(series: number, samples: number): number {
-  return HEADER + samples * 16 + series * 24 + samples;
+  return HEADER + samples * 16 + series * 28 + samples;
 }
 
 export function createSharedBatch(series: number, samples: number): SharedArrayBuffer {
@@ -35,6 +35,7 @@ export function sharedBatchView(sab: SharedArrayBuffer): Batch {
   const buf = sab as unknown as ArrayBuffer;
   const b = new Batch();
   b.lite = true;
+  b.hinted = true;
   b.sampleValue = new Float64Array(buf, HEADER, s);
   b.sampleTime = new Float64Array(buf, HEADER + 8 * s, s);
   let at = HEADER + 16 * s;
@@ -44,6 +45,7 @@ export function sharedBatchView(sab: SharedArrayBuffer): Batch {
   b.seriesSampleStart = new Int32Array(buf, (at += 4 * c), c);
   b.seriesSampleCount = new Int32Array(buf, (at += 4 * c), c);
   b.seriesType = new Int32Array(buf, (at += 4 * c), c);
+  b.seriesHint = new Int32Array(buf, (at += 4 * c), c);
   b.sampleStale = new Uint8Array(buf, at + 4 * c, s);
   return b;
 }
@@ -63,6 +65,7 @@ export function writeShared(src: Batch, dst: Batch): void {
   dst.seriesSampleStart.set(src.seriesSampleStart.subarray(0, n));
   dst.seriesSampleCount.set(src.seriesSampleCount.subarray(0, n));
   dst.seriesType.set(src.seriesType.subarray(0, n));
+  dst.seriesHint.set(src.seriesHint.subarray(0, n));
   dst.sampleValue.set(src.sampleValue.subarray(0, m));
   dst.sampleTime.set(src.sampleTime.subarray(0, m));
   dst.sampleStale.set(src.sampleStale.subarray(0, m));

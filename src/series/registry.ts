@@ -165,6 +165,20 @@ export class SeriesRegistry {
   }
 
   /**
+   * `find`, given a guess from a decode worker (see `hintId`): the guess is taken when it is a
+   * live series with exactly this identity, which spares the table probe.
+   */
+  findHinted(hint: number, lo: number, hi: number, keyLen: number): number {
+    if (hint >= 0 && hint < this.highWater && this.alive[hint] === 1 && this.hashLo[hint] === lo && this.hashHi[hint] === hi && this.keyLen[hint] === keyLen) return hint;
+    return this.table.find(lo, hi, keyLen);
+  }
+
+  /** The identity table's shared slots, for decode workers' hints; replaced when the table grows. */
+  get identitySlots(): Int32Array {
+    return this.table.shared;
+  }
+
+  /**
    * Marks a series as seen; the least recently used one is evicted at the limit. The LRU order is
    * kept to a granularity of a fifth of the staleness period, at most a minute: an update of the
    * list costs more than the rest of the lookup, and every sample would otherwise pay it.
