@@ -84,3 +84,28 @@ test('describe filters groups by a predicate and maps members', async () => {
   assert.equal(g.clusters[0]!.centroid.shape.length, 32);
   JSON.stringify(report);
 });
+
+test('growing the engine keeps every series window: the same clusters as an engine sized for them from the start', async () => {
+  const run = async (initial: number): Promise<unknown> => {
+    const e = new PeerEngine();
+    e.resize(initial);
+    const next = rng(7);
+    const n = 24;
+    for (let s = 0; s < 200; s++) {
+      if (s === 0) for (let i = 0; i < n / 2; i++) e.addSeries(i, 'm', [['job', 'j'], ['i', String(i)]]);
+      // The second half arrives later, growing an engine started small.
+      if (s === 60) for (let i = n / 2; i < n; i++) e.addSeries(i, 'm', [['job', 'j'], ['i', String(i)]]);
+      const members = s < 60 ? n / 2 : n;
+      for (let i = 0; i < members; i++) {
+        const shape = i % 3 === 0 ? Math.sin((2 * Math.PI * s) / 40) : i % 3 === 1 ? s / 200 : 0;
+        e.observe(i, T0 + s * STEP, 10 + 3 * shape + 0.05 * gauss(next), 0);
+      }
+    }
+    await e.recluster();
+    const g = e.describe().groups[0]!;
+    return { clusters: g.clusters, outliers: g.outliers, scores: Array.from(e.peerOutlierScore.subarray(0, n)) };
+  };
+  const grown = await run(4);
+  assert.deepEqual(grown, await run(4096));
+  assert.ok(((grown as { clusters: unknown[] }).clusters.length) >= 2);
+});

@@ -59,6 +59,37 @@ test('seasonal: finds a daily pattern, not one in noise, and scores a seasonal b
   assert.ok(out.raw > 8, `break raw ${out.raw}`);
 });
 
+test('seasonal: growing the detector keeps every series profile (bins and weekdays are rows per phase)', () => {
+  const run = (initial: number): number[] => {
+    const d = new Seasonal();
+    d.resize(initial);
+    for (let id = 0; id < initial; id++) d.reset(id);
+    const g = gaussian(3);
+    const out = new DetectorOutput();
+    const got: number[] = [];
+    let t = T0;
+    let n = 2;
+    for (let i = 0; i < 10 * DAY_MS / (4 * STEP_MS); i++, t += 4 * STEP_MS) {
+      // New series join over time, growing a detector started small.
+      if (i % 400 === 0 && n < 40) {
+        if (n + 8 > initial) d.resize(n + 8);
+        for (let id = n; id < n + 8; id++) d.reset(id);
+        n += 8;
+      }
+      for (let id = 0; id < n; id++) {
+        const weekday = Math.floor(t / DAY_MS) % 7 === 3 ? 20 : 0;
+        d.update(id, t, 100 + id + (10 + id) * Math.sin((2 * Math.PI * (t % DAY_MS)) / DAY_MS) + weekday + g(), out);
+        if (id % 5 === 0) got.push(out.expected, out.raw);
+      }
+    }
+    for (let id = 0; id < n; id++) got.push(d.mode[id]!);
+    return got;
+  };
+  const grown = run(2);
+  assert.deepEqual(grown, run(64));
+  assert.ok(grown.slice(-40).some((m) => m !== SeasonMode.None));
+});
+
 test('holt-winters: one-step error flags a level shift at once and then follows it', () => {
   const d = new HoltWinters();
   d.resize(1);

@@ -83,11 +83,12 @@ export class PeerEngine implements SeriesComponent {
   // ring, lastBucket and clusterId live in shared memory: the worker reads them in place, so a
   // round costs the event loop no copy of the windows. Torn reads cannot happen (aligned
   // elements) and a window read while a bucket updates is as good as one read a moment earlier.
+  // The ring has one row per bucket slot (series id's slot k at k * capacity + id): every series
+  // writes the same slot at a given time, so a request's writes fall in one dense row.
   private ring = new Float32Array(new SharedArrayBuffer(0));
   private bucketSum = new Float64Array(0);
   private bucketCount = new Float32Array(0);
   private lastBucket = new Float64Array(new SharedArrayBuffer(0));
-  private lastValue = new Float64Array(0);
   private madScore = new Float32Array(0);
   private densityScore = new Float32Array(0);
   private flag = new Uint8Array(0);
@@ -99,7 +100,14 @@ export class PeerEngine implements SeriesComponent {
   private gPending = new Int32Array(0);
   private gAnomalous = new Int32Array(0);
   private gMedian = new Float64Array(0);
+  /** 1 / (robust scale x tolerance) of the group's last complete round; 0 before the first. */
+  private gInvTol = new Float64Array(0);
   private gMembers: Int32Array[] = [];
+  /**
+   * Each member's latest value, in member order (`posInGroup`): a round's median reads one dense
+   * array per group rather than one cache line per member.
+   */
+  private gValues: Float64Array[] = [];
   private gInfo: (GroupInfo | undefined)[] = [];
   private freeGroups: number[] = [];
   private byKey = new Map<string, number>();
@@ -129,11 +137,10 @@ export class PeerEngine implements SeriesComponent {
 
   resize(capacity: number): void {
     if (capacity <= this.capacity) return;
-    this.ring = growShared(this.ring, capacity * R, NaN);
+    this.ring = growSharedRows(this.ring, this.capacity, capacity, R, NaN);
     this.bucketSum = growF64(this.bucketSum, capacity);
     this.bucketCount = growF32(this.bucketCount, capacity);
     this.lastBucket = growShared(this.lastBucket, capacity, -Infinity);
-    this.lastValue = growF64(this.lastValue, capacity, NaN);
     this.madScore = growF32(this.madScore, capacity);
     this.densityScore = growF32(this.densityScore, capacity);
     this.flag = growU8(this.flag, capacity);
@@ -148,11 +155,10 @@ export class PeerEngine implements SeriesComponent {
   reset(id: number): void {
     if (id >= this.capacity) this.resize(Math.max(id + 1, this.capacity * 2));
     if (this.groupOf[id]! >= 0) this.removeSeries(id);
-    this.ring.fill(NaN, id * R, id * R + R);
+    for (let k = 0, c = this.capacity; k < R; k++) this.ring[k * c + id] = NaN;
     this.bucketSum[id] = 0;
     this.bucketCount[id] = 0;
     this.lastBucket[id] = -Infinity;
-    this.lastValue[id] = NaN;
     this.madScore[id] = 0;
     this.densityScore[id] = 0;
     this.flag[id] = 0;
@@ -179,8 +185,12 @@ export class PeerEngine implements SeriesComponent {
       const bigger = new Int32Array(Math.max(4, size * 2));
       bigger.set(members);
       this.gMembers[g] = members = bigger;
+      const values = new Float64Array(bigger.length);
+      values.set(this.gValues[g]!);
+      this.gValues[g] = values;
     }
     members[size] = id;
+    this.gValues[g]![size] = NaN;
     this.posInGroup[id] = size;
     this.groupOf[id] = g;
     this.gSize[g] = size + 1;
@@ -195,6 +205,8 @@ export class PeerEngine implements SeriesComponent {
     const pos = this.posInGroup[id]!;
     const moved = members[last]!;
     members[pos] = moved;
+    const values = this.gValues[g]!;
+    values[pos] = values[last]!;
     this.posInGroup[moved] = pos;
     this.gSize[g] = last;
     if (this.flag[id]) this.gAnomalous[g]!--;
@@ -218,13 +230,25 @@ export class PeerEngine implements SeriesComponent {
       this.lastBucket[id] = b;
       this.bucketSum[id] = x;
       this.bucketCount[id] = 1;
-      this.ring[id * R + (b % R)] = x;
+      this.ring[(b % R) * this.capacity + id] = x;
     } else {
       const s = (this.bucketSum[id]! += x);
       const c = ++this.bucketCount[id]!;
-      this.ring[id * R + (lb % R)] = s / c;
+      this.ring[(lb % R) * this.capacity + id] = s / c;
     }
-    this.lastValue[id] = x;
+    this.gValues[g]![this.posInGroup[id]!] = x;
+    // Peer outlier: robust z against the group's median and scale of its last complete round,
+    // mapped to 0..1 (z = tolerance gives 0.5) and smoothed so a single odd sample does not flag
+    // a series.
+    const invTol = this.gInvTol[g]!;
+    if (invTol > 0) {
+      const r = (x - this.gMedian[g]!) * invTol;
+      const q = r * r * r * r;
+      const e = this.madScore[id]! + ALPHA * (q / (1 + q) - this.madScore[id]!);
+      this.madScore[id] = e;
+      const dens = this.densityScore[id]!;
+      this.peerOutlierScore[id] = e > dens ? e : dens;
+    }
     if (anomalous !== this.flag[id]) {
       this.flag[id] = anomalous;
       this.gAnomalous[g]! += anomalous ? 1 : -1;
@@ -234,22 +258,18 @@ export class PeerEngine implements SeriesComponent {
 
   private fillGap(id: number, lb: number, b: number): void {
     const n = Math.min(b - lb - 1, R);
-    for (let i = 1; i <= n; i++) this.ring[id * R + ((b - i) % R)] = NaN;
+    for (let i = 1; i <= n; i++) this.ring[((b - i) % R) * this.capacity + id] = NaN;
   }
 
-  /**
-   * Instant peer outliers, once per round of the group's samples: robust z of each member's
-   * latest value against the group median and MAD, mapped to 0..1 (z = tolerance gives 0.5) and
-   * smoothed so a single odd sample does not flag a series.
-   */
+  /** Once per round of the group's samples: the median and robust scale members are scored on. */
   private rescoreGroup(g: number): void {
     this.gPending[g] = 0;
-    const members = this.gMembers[g]!;
+    const values = this.gValues[g]!;
     const size = this.gSize[g]!;
     const a = this.scratch;
     let m = 0;
     for (let i = 0; i < size; i++) {
-      const v = this.lastValue[members[i]!]!;
+      const v = values[i]!;
       if (v === v) a[m++] = v;
     }
     if (m < MIN_PEERS) return;
@@ -264,18 +284,7 @@ export class PeerEngine implements SeriesComponent {
     if (!(scale > 0)) scale = 1.2533 * (meanAD / m);
     scale = Math.max(scale, 1e-9 * Math.max(1, Math.abs(med)));
     this.gMedian[g] = med;
-    const invTol = 1 / (scale * this.tolerance);
-    for (let i = 0; i < size; i++) {
-      const id = members[i]!;
-      const v = this.lastValue[id]!;
-      if (v !== v) continue;
-      const r = (v - med) * invTol;
-      const q = r * r * r * r;
-      const e = this.madScore[id]! + ALPHA * (q / (1 + q) - this.madScore[id]!);
-      this.madScore[id] = e;
-      const dens = this.densityScore[id]!;
-      this.peerOutlierScore[id] = e > dens ? e : dens;
-    }
+    this.gInvTol[g] = 1 / (scale * this.tolerance);
   }
 
   private newGroup(key: string, metric: string, labels: [string, string][]): number {
@@ -288,16 +297,20 @@ export class PeerEngine implements SeriesComponent {
         this.gPending = growI32(this.gPending, cap * 2);
         this.gAnomalous = growI32(this.gAnomalous, cap * 2);
         this.gMedian = growF64(this.gMedian, cap * 2);
+        this.gInvTol = growF64(this.gInvTol, cap * 2);
       }
       this.gInfo.push(undefined);
       this.gMembers.push(new Int32Array(4));
+      this.gValues.push(new Float64Array(4));
     }
     this.gInfo[g] = { uid: this.nextUid++, key, metric, labels, nextId: 0, result: null, reclusteredAt: null };
     this.gMembers[g] = new Int32Array(4);
+    this.gValues[g] = new Float64Array(4);
     this.gSize[g] = 0;
     this.gPending[g] = 0;
     this.gAnomalous[g] = 0;
     this.gMedian[g] = NaN;
+    this.gInvTol[g] = 0;
     this.byKey.set(key, g);
     return g;
   }
@@ -306,6 +319,7 @@ export class PeerEngine implements SeriesComponent {
     this.byKey.delete(this.gInfo[g]!.key);
     this.gInfo[g] = undefined;
     this.gMembers[g] = new Int32Array(0);
+    this.gValues[g] = new Float64Array(0);
     this.freeGroups.push(g);
   }
 
@@ -561,6 +575,13 @@ function growShared<T extends SharedArray>(a: T, length: number, fill: number): 
   const b = new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
   b.set(a);
   b.fill(fill, a.length);
+  return b;
+}
+
+/** growShared for an array of `rows` rows of one entry per series (see growRows). */
+function growSharedRows(a: Float32Array<SharedArrayBuffer>, from: number, to: number, rows: number, fill: number): Float32Array<SharedArrayBuffer> {
+  const b = new Float32Array(new SharedArrayBuffer(to * rows * 4)).fill(fill);
+  for (let r = 0; r < rows; r++) b.set(a.subarray(r * from, r * from + from), r * to);
   return b;
 }
 

@@ -24,7 +24,8 @@ export interface GroupFeatures {
 
 /**
  * The group's members are series ids[start..end). `windows` holds, per series id, a ring of R
- * bucket means (slot = bucket number mod R, NaN where a bucket had no sample); `lastBucket` is
+ * bucket means (slot = bucket number mod R, NaN where a bucket had no sample) laid out in R rows
+ * of one entry per series (slot k of series id at k * windows.length / R + id); `lastBucket` is
  * each series' newest bucket. All members are aligned on the group's newest bucket so that
  * shapes compare at equal times.
  */
@@ -38,6 +39,7 @@ export function groupFeatures(
 ): GroupFeatures {
   const m = end - start;
   const d = R + SCALARS;
+  const stride = windows.length / R;
   let ref = -Infinity;
   for (let p = start; p < end; p++) if (lastBucket[ids[p]!]! > ref) ref = lastBucket[ids[p]!]!;
 
@@ -52,7 +54,7 @@ export function groupFeatures(
     for (let j = 0; j < R; j++) {
       const b = ref - (R - 1) + j;
       const ok = b <= lb && b > lb - R;
-      const y = ok ? windows[id * R + (b % R)]! : NaN;
+      const y = ok ? windows[(b % R) * stride + id]! : NaN;
       v[j] = y;
       if (y === y) valid++;
     }

@@ -1,4 +1,4 @@
-import { growF32, growF64, growI16, growU32, growU8 } from '../series/component.js';
+import { growF32, growF64, growRows, growU32, growU8 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { posMod } from '../util/modulo.js';
 import { MAD_TO_SIGMA } from './normal.js';
@@ -32,9 +32,12 @@ export class Seasonal implements Detector {
   period = new Float64Array(0);
   mode = new Uint8Array(0);
   level = new Float64Array(0);
+  /** Series per row of `bins` and `dow`. */
+  capacity = 0;
   /**
    * The profile, as 16-bit multiples of the series' `binUnit`: half the memory of floats, and a
-   * resolution of 1/32767 of the largest offset, far below any series' noise.
+   * resolution of 1/32767 of the largest offset, far below any series' noise. One row per bin
+   * (series `id`'s bin `b` at `b * capacity + id`; see growRows), as `dow` has one per weekday.
    */
   bins = new Int16Array(0);
   binUnit = new Float32Array(0);
@@ -51,9 +54,12 @@ export class Seasonal implements Detector {
     this.period = growF64(this.period, capacity, -1);
     this.mode = growU8(this.mode, capacity);
     this.level = growF64(this.level, capacity);
-    this.bins = growI16(this.bins, capacity * BINS);
+    if (capacity > this.capacity) {
+      this.bins = growRows(this.bins, this.capacity, capacity, BINS);
+      this.dow = growRows(this.dow, this.capacity, capacity, 7);
+      this.capacity = capacity;
+    }
     this.binUnit = growF32(this.binUnit, capacity);
-    this.dow = growF32(this.dow, capacity * 7);
     this.t0 = growF64(this.t0, capacity);
     this.n = growU32(this.n, capacity);
     this.maeFlat = growF32(this.maeFlat, capacity);
@@ -64,9 +70,10 @@ export class Seasonal implements Detector {
   reset(id: number): void {
     this.mode[id] = SeasonMode.None;
     this.level[id] = 0;
-    this.bins.fill(0, id * BINS, id * BINS + BINS);
+    const c = this.capacity;
+    for (let b = 0; b < BINS; b++) this.bins[b * c + id] = 0;
     this.binUnit[id] = 0;
-    this.dow.fill(0, id * 7, id * 7 + 7);
+    for (let d = 0; d < 7; d++) this.dow[d * c + id] = 0;
     this.t0[id] = 0;
     this.n[id] = 0;
     this.maeFlat[id] = 0;
@@ -98,8 +105,9 @@ export class Seasonal implements Detector {
       return;
     }
     const elapsed = tMs - this.t0[id]!;
-    const bi = id * BINS + Math.min(BINS - 1, (posMod(tMs, P) * BINS / P) | 0);
-    const di = id * 7 + posMod(Math.floor(tMs / DAY_MS), 7);
+    const c = this.capacity;
+    const bi = Math.min(BINS - 1, (posMod(tMs, P) * BINS / P) | 0) * c + id;
+    const di = posMod(Math.floor(tMs / DAY_MS), 7) * c + id;
 
     const L = this.level[id]!;
     const S = this.bins[bi]! * this.binUnit[id]!;
@@ -170,8 +178,8 @@ export class Seasonal implements Detector {
       unit = Math.fround(unit * f);
       if (unit === Infinity) return;
       this.binUnit[id] = unit;
-      const from = id * BINS;
-      for (let k = from; k < from + BINS; k++) this.bins[k] = Math.round(this.bins[k]! / f);
+      const c = this.capacity;
+      for (let k = id; k < BINS * c; k += c) this.bins[k] = Math.round(this.bins[k]! / f);
       q = Math.round(v / unit);
     }
     this.bins[bi] = q;

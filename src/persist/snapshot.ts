@@ -15,7 +15,7 @@ import { describe, primValue, typedCtor, type BlobJob, type Node, type TypedArra
  * Written to a temporary file in the same directory, fsynced, renamed over the previous snapshot,
  * and the directory fsynced: a crash at any point leaves either the previous or the new snapshot.
  */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const MAGIC = Buffer.from('AUGURSNP');
 const END = Buffer.from('AUGUREND');
 const HEADER = 16;
