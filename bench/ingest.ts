@@ -35,9 +35,13 @@ export async function benchIngest(): Promise<Record<string, number>> {
 
   const nul = await startChild(['--import', 'tsx', new URL('./null-receiver.ts', import.meta.url).pathname]);
   await sendAll(nul.url, warm.slice(0, 200), CONNECTIONS);
+  const nullBefore = procStats(nul.proc.pid!);
   const nullRes = await sendAll(nul.url, measured, CONNECTIONS);
+  const nullAfter = procStats(nul.proc.pid!);
   await stopChild(nul);
   const nullRate = report('null receiver', nullRes, PER_REQUEST);
+  const nullCpu = ((nullAfter.cpuSeconds - nullBefore.cpuSeconds) * 1e6) / (nullRes.requests * PER_REQUEST);
+  console.log(`null receiver CPU ${nullCpu.toFixed(2)} µs/sample (HTTP and reading the body: the floor under any receiver on this stack)`);
 
   const augur = await startChild([...(process.env.BENCH_AUGUR_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'serve', '--web.listen-address=127.0.0.1:0', '--log.level=info', '--log.format=json'], process.env);
   t = performance.now();

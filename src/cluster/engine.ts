@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { posMod } from '../util/modulo.js';
 import { durationMs } from '../config/duration.js';
 import type { SeriesComponent } from '../series/component.js';
 import { growF32, growF64, growI32, growU32, growU8 } from '../series/component.js';
@@ -230,11 +231,11 @@ export class PeerEngine implements SeriesComponent {
       this.lastBucket[id] = b;
       this.bucketSum[id] = x;
       this.bucketCount[id] = 1;
-      this.ring[(b % R) * this.capacity + id] = x;
+      this.ring[posMod(b, R) * this.capacity + id] = x;
     } else {
       const s = (this.bucketSum[id]! += x);
       const c = ++this.bucketCount[id]!;
-      this.ring[(lb % R) * this.capacity + id] = s / c;
+      this.ring[posMod(lb, R) * this.capacity + id] = s / c;
     }
     this.gValues[g]![this.posInGroup[id]!] = x;
     // Peer outlier: robust z against the group's median and scale of its last complete round,
@@ -258,7 +259,7 @@ export class PeerEngine implements SeriesComponent {
 
   private fillGap(id: number, lb: number, b: number): void {
     const n = Math.min(b - lb - 1, R);
-    for (let i = 1; i <= n; i++) this.ring[((b - i) % R) * this.capacity + id] = NaN;
+    for (let i = 1; i <= n; i++) this.ring[posMod(b - i, R) * this.capacity + id] = NaN;
   }
 
   /** Once per round of the group's samples: the median and robust scale members are scored on. */

@@ -1,4 +1,5 @@
 import { medianInPlace } from './robust.js';
+import { posMod } from '../util/modulo.js';
 
 /** Scalar behaviour features appended to the normalised shape: level, spread, trend, seasonality. */
 export const SCALARS = 4;
@@ -54,7 +55,7 @@ export function groupFeatures(
     for (let j = 0; j < R; j++) {
       const b = ref - (R - 1) + j;
       const ok = b <= lb && b > lb - R;
-      const y = ok ? windows[(b % R) * stride + id]! : NaN;
+      const y = ok ? windows[posMod(b, R) * stride + id]! : NaN;
       v[j] = y;
       if (y === y) valid++;
     }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { posMod } from '../util/modulo.js';
 import { growF32, growF64, growI32 } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { FEATURES, Forest, trainForest } from './forest.js';
@@ -20,6 +21,9 @@ const CLIP = 8;
  * such rows, so this removes most of the forest's request-path cost.
  */
 const CORE = 2;
+/** Volatility ratios whose logarithm (feature 4) is surely inside ±CORE, rounding included. */
+const CORE_RATIO_LO = Math.exp(-CORE + 0.01);
+const CORE_RATIO_HI = Math.exp(CORE - 0.01);
 /** Replay: sample time advancing over REPLAY_SPEED times faster than wall time, by more than
  * REPLAY_MIN_MS between two checks (see replaying). */
 const REPLAY_SPEED = 30;
@@ -45,8 +49,9 @@ export class ForestDetector implements Detector {
 
   private forests: (Forest | undefined)[] = [];
   private bufs: (Float32Array | undefined)[] = [];
-  /** Samples seen, rows written and rows written since the last training, per slot. */
-  private seen = new Float64Array(MAX_SLOTS);
+  /** Samples to pass over before the next row, rows written and rows written since the last
+   * training, per slot. */
+  private skip = new Int32Array(MAX_SLOTS);
   private rowsWritten = new Float64Array(MAX_SLOTS);
   private rowsNew = new Int32Array(MAX_SLOTS);
   private members = new Int32Array(MAX_SLOTS);
@@ -113,17 +118,26 @@ export class ForestDetector implements Detector {
     this.volLong[id] = vl;
     const eps = 1e-9 + 1e-6 * (x < 0 ? -x : x);
     fv[3] = clip(d / (vl * 1.2533 + eps));
-    const lr = Math.log((vs + eps) / (vl + eps));
-    fv[4] = lr > 4 ? 4 : lr < -4 ? -4 : lr;
-    this.lastLogVolRatio = fv[4]!;
     fv[0] = clip(fv[0]!);
     fv[1] = clip(fv[1]!);
     fv[2] = clip(fv[2]!);
 
     let s = this.slotOf[id]!;
     if (s < 0) { s = 0; this.setGroup(id, 0); }
+    const ratio = (vs + eps) / (vl + eps);
+    // The logarithm is skipped for most samples: a ratio well inside e^±2 keeps the row in the core
+    // (no tree walk) when the other features are, and is far from a flatline (e^-3); only a row
+    // that is scored or kept for training needs the exact value.
+    if (ratio > CORE_RATIO_LO && ratio < CORE_RATIO_HI && this.skip[s] !== 0 && inCore(fv, FEATURES - 1)) {
+      fv[4] = 0;
+      this.sample(s, fv, tMs);
+      return;
+    }
+    const lr = Math.log(ratio);
+    fv[4] = lr > 4 ? 4 : lr < -4 ? -4 : lr;
+    this.lastLogVolRatio = fv[4]!;
     const f = this.forests[s];
-    if (f !== undefined && !inCore(fv)) {
+    if (f !== undefined && !inCore(fv, FEATURES)) {
       const z = (f.score(fv) - f.mean) / f.spread;
       out.raw = z > 0 ? z : 0;
     }
@@ -155,15 +169,18 @@ export class ForestDetector implements Detector {
   private sample(s: number, fv: Float64Array, tMs: number): void {
     if (this.wall0 === 0) { this.wall0 = performance.now(); this.sample0 = tMs; }
     this.lastT = tMs;
-    const w = this.seen[s]!;
-    this.seen[s] = w + 1;
-    if (w % this.stride[s]! !== 0) return;
+    const skip = this.skip[s]!;
+    if (skip > 0) {
+      this.skip[s] = skip - 1;
+      return;
+    }
+    this.skip[s] = this.stride[s]! - 1;
     let buf = this.bufs[s];
     if (buf === undefined) {
       buf = new Float32Array(ROWS * FEATURES); // once per group
       this.bufs[s] = buf;
     }
-    const row = this.rowsWritten[s]! % ROWS;
+    const row = posMod(this.rowsWritten[s]!, ROWS);
     this.rowsWritten[s] = this.rowsWritten[s]! + 1;
     for (let k = 0; k < FEATURES; k++) buf[row * FEATURES + k] = fv[k]!;
     const n = ++this.rowsNew[s]!;
@@ -251,8 +268,9 @@ export class ForestDetector implements Detector {
   }
 }
 
-function inCore(fv: Float64Array): boolean {
-  for (let k = 0; k < FEATURES; k++) {
+/** True when features 0..n-1 of the row all lie within ±CORE. */
+function inCore(fv: Float64Array, n: number): boolean {
+  for (let k = 0; k < n; k++) {
     const v = fv[k]!;
     if (v > CORE || v < -CORE) return false;
   }
