@@ -12,6 +12,23 @@ const CONNECTIONS = 8;
 const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const STEP_MS = 15_000;
+const SEGMENTS = 4;
+
+function emptyResult(): SendResult {
+  return { requests: 0, failures: 0, seconds: 0, latenciesMs: new Float64Array(0), statuses: new Map() };
+}
+
+/** Adds segment `r` into `into`, as if sent in one run lasting the segments' summed time. */
+function add(into: SendResult, r: SendResult): void {
+  into.requests += r.requests;
+  into.failures += r.failures;
+  into.seconds += r.seconds;
+  const l = new Float64Array(into.latenciesMs.length + r.latenciesMs.length);
+  l.set(into.latenciesMs);
+  l.set(r.latenciesMs, into.latenciesMs.length);
+  into.latenciesMs = l;
+  for (const [code, n] of r.statuses) into.statuses.set(code, (into.statuses.get(code) ?? 0) + n);
+}
 
 function report(name: string, r: SendResult, samplesPerRequest: number): number {
   const rate = (r.requests * samplesPerRequest) / r.seconds;
@@ -27,7 +44,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
   console.log(`# ingest: ${SERIES} series, ${PER_REQUEST} samples/request, ${CONNECTIONS} connections, ${ROUNDS} measured rounds after ${WARM_ROUNDS} warm-up rounds`);
   const w = makeWorkload(SERIES, PER_REQUEST);
   const t0 = Date.now() - (WARM_ROUNDS + ROUNDS + 1) * STEP_MS;
-  let t = performance.now();
+  const t = performance.now();
   const warm = encodeRounds(w, 0, WARM_ROUNDS, STEP_MS, t0);
   const measured = encodeRounds(w, WARM_ROUNDS, ROUNDS, STEP_MS, t0);
   const bytes = measured.reduce((a, b) => a + b.length, 0) / measured.length;
@@ -35,36 +52,51 @@ export async function benchIngest(): Promise<Record<string, number>> {
 
   const nul = await startChild(['--import', 'tsx', new URL('./null-receiver.ts', import.meta.url).pathname]);
   await sendAll(nul.url, warm.slice(0, 200), CONNECTIONS);
-  const nullBefore = procStats(nul.proc.pid!);
-  const nullRes = await sendAll(nul.url, measured, CONNECTIONS);
-  const nullAfter = procStats(nul.proc.pid!);
-  await stopChild(nul);
-  const nullRate = report('null receiver', nullRes, PER_REQUEST);
-  const nullCpu = ((nullAfter.cpuSeconds - nullBefore.cpuSeconds) * 1e6) / (nullRes.requests * PER_REQUEST);
-  console.log(`null receiver CPU ${nullCpu.toFixed(2)} µs/sample (HTTP and reading the body: the floor under any receiver on this stack)`);
-
   const augur = await startChild([...(process.env.BENCH_AUGUR_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'serve', '--web.listen-address=127.0.0.1:0', '--log.level=info', '--log.format=json'], process.env);
-  t = performance.now();
   const warmRes = await sendAll(augur.url, warm, CONNECTIONS);
   console.log(`augur warm-up  ${warm.length} requests in ${warmRes.seconds.toFixed(1)} s (creates ${SERIES} series), failures ${warmRes.failures}`);
-  const before = procStats(augur.proc.pid!);
-  const threadsBefore = threadCpu(augur.proc.pid!);
-  const genBefore = process.cpuUsage();
-  const augurRes = await sendAll(augur.url, measured, CONNECTIONS);
-  const genCpu = process.cpuUsage(genBefore);
-  const after = procStats(augur.proc.pid!);
-  const threadsAfter = threadCpu(augur.proc.pid!);
+
+  // The two receivers take turns, segment by segment (the same bodies, in order for Augur), so that
+  // both see the same weather on a shared machine; each idles while the other is measured.
+  const nullRes = emptyResult();
+  const augurRes = emptyResult();
+  let nullCpuSeconds = 0;
+  let augurCpuSeconds = 0;
+  let genCpuUs = 0;
+  const threadUs = new Map<string, number>();
+  let rss = 0;
+  const per = Math.ceil(measured.length / SEGMENTS);
+  for (let seg = 0; seg < SEGMENTS; seg++) {
+    const bodies = measured.slice(seg * per, (seg + 1) * per);
+    const nb = procStats(nul.proc.pid!);
+    add(nullRes, await sendAll(nul.url, bodies, CONNECTIONS));
+    nullCpuSeconds += procStats(nul.proc.pid!).cpuSeconds - nb.cpuSeconds;
+    const before = procStats(augur.proc.pid!);
+    const threadsBefore = threadCpu(augur.proc.pid!);
+    const genBefore = process.cpuUsage();
+    add(augurRes, await sendAll(augur.url, bodies, CONNECTIONS));
+    const gen = process.cpuUsage(genBefore);
+    genCpuUs += gen.user + gen.system;
+    const after = procStats(augur.proc.pid!);
+    for (const [k, v] of threadCpu(augur.proc.pid!)) threadUs.set(k, (threadUs.get(k) ?? 0) + (v - (threadsBefore.get(k) ?? 0)) * 1e6);
+    augurCpuSeconds += after.cpuSeconds - before.cpuSeconds;
+    rss = after.rssBytes;
+  }
+  await stopChild(nul);
+  const nullRate = report('null receiver', nullRes, PER_REQUEST);
+  const nullCpu = (nullCpuSeconds * 1e6) / (nullRes.requests * PER_REQUEST);
+  console.log(`null receiver CPU ${nullCpu.toFixed(2)} µs/sample (HTTP and reading the body: the floor under any receiver on this stack)`);
   const augurRate = report('augur', augurRes, PER_REQUEST);
   const samples = augurRes.requests * PER_REQUEST;
-  const cpuUsPerSample = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / samples;
-  console.log(`augur CPU ${cpuUsPerSample.toFixed(2)} µs/sample (HTTP + snappy + decode + scoring, all threads), RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB`);
-  const perThread = [...threadsAfter.entries()]
-    .map(([k, v]) => [k, ((v - (threadsBefore.get(k) ?? 0)) * 1e6) / samples] as const)
+  const cpuUsPerSample = (augurCpuSeconds * 1e6) / samples;
+  console.log(`augur CPU ${cpuUsPerSample.toFixed(2)} µs/sample (HTTP + snappy + decode + scoring, all threads), RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  const perThread = [...threadUs.entries()]
+    .map(([k, v]) => [k, v / samples] as const)
     .filter(([, v]) => v >= 0.01)
     .sort((a, b) => b[1] - a[1]);
-  console.log(`  by thread (µs/sample): ${perThread.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; load generator ${(((genCpu.user + genCpu.system) / samples)).toFixed(2)}`);
+  console.log(`  by thread (µs/sample): ${perThread.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; load generator ${(genCpuUs / samples).toFixed(2)}`);
   const ratio = augurRate / nullRate;
-  console.log(`ratio augur/null ${ratio.toFixed(3)}`);
+  console.log(`ratio augur/null ${ratio.toFixed(3)} (${SEGMENTS} alternating segments each)`);
   const metrics = await (await fetch(augur.url + '/metrics')).text();
   const scored = /^augur_samples_scored_total (\S+)/m.exec(metrics)?.[1];
   const ooo = /^augur_samples_out_of_order_total (\S+)/m.exec(metrics)?.[1];
