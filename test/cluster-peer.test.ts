@@ -109,3 +109,17 @@ test('growing the engine keeps every series window: the same clusters as an engi
   assert.deepEqual(grown, await run(4096));
   assert.ok(((grown as { clusters: unknown[] }).clusters.length) >= 2);
 });
+
+test('a group left with fewer than three members stops scoring its members', () => {
+  const e = new PeerEngine();
+  e.resize(4);
+  for (let i = 0; i < 3; i++) e.addSeries(i, 'm', [['job', 'j'], ['i', String(i)]]);
+  let t = T0;
+  for (let s = 0; s < 20; s++, t += STEP) for (let i = 0; i < 3; i++) e.observe(i, t, i === 2 ? 10 + s * 0.01 : 1 + i * 0.01, 0);
+  const before = e.peerOutlierScore[2]!;
+  assert.ok(before > 0.5, `outlier among three: ${before}`);
+  e.removeSeries(0);
+  // Two members left: no median to judge them by, their scores stay where they were.
+  for (let s = 0; s < 20; s++, t += STEP) for (let i = 1; i < 3; i++) e.observe(i, t, i === 2 ? 1.01 : 1, 0);
+  assert.equal(e.peerOutlierScore[2], before);
+});

@@ -210,6 +210,7 @@ export class PeerEngine implements SeriesComponent {
     values[pos] = values[last]!;
     this.posInGroup[moved] = pos;
     this.gSize[g] = last;
+    if (last < MIN_PEERS) this.gInvTol[g] = 0;
     if (this.flag[id]) this.gAnomalous[g]!--;
     this.flag[id] = 0;
     this.groupOf[id] = -1;
@@ -273,7 +274,11 @@ export class PeerEngine implements SeriesComponent {
       const v = values[i]!;
       if (v === v) a[m++] = v;
     }
-    if (m < MIN_PEERS) return;
+    if (m < MIN_PEERS) {
+      // Too few peers to compare with: members are not scored until the group has them again.
+      this.gInvTol[g] = 0;
+      return;
+    }
     const med = medianInPlace(a, m);
     let meanAD = 0;
     for (let i = 0; i < m; i++) {

@@ -11,8 +11,6 @@ export class IdentityTable {
   private slots: Int32Array;
   private mask: number;
   private size = 0;
-  /** Bumped whenever `slots` is replaced (a rehash), so workers can be sent the new buffer. */
-  generation = 0;
 
   constructor(
     private readonly hashLo: () => Uint32Array,
@@ -28,7 +26,7 @@ export class IdentityTable {
     return this.size;
   }
 
-  /** The shared slot pairs, for `hintId` in another thread. */
+  /** The shared slot pairs, for `hintId` in another thread; a new array after each rehash. */
   get shared(): Int32Array {
     return this.slots;
   }
@@ -97,7 +95,6 @@ export class IdentityTable {
     }
     this.slots = slots;
     this.mask = mask;
-    this.generation++;
   }
 }
 
