@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { posMod } from '../util/modulo.js';
 import { durationMs } from '../config/duration.js';
 import type { SeriesComponent } from '../series/component.js';
-import { growF32, growF64, growI32, growU32, growU8 } from '../series/component.js';
+import { growF32, growF64, growI32, growRows, growU32, growU8 } from '../series/component.js';
 import { startWorker } from '../workers.js';
 import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
 import { SCALARS } from './features.js';
@@ -138,7 +138,7 @@ export class PeerEngine implements SeriesComponent {
 
   resize(capacity: number): void {
     if (capacity <= this.capacity) return;
-    this.ring = growSharedRows(this.ring, this.capacity, capacity, R, NaN);
+    this.ring = growRows(this.ring, this.capacity, capacity, R, (n) => new Float32Array(new SharedArrayBuffer(n * 4)).fill(NaN));
     this.bucketSum = growF64(this.bucketSum, capacity);
     this.bucketCount = growF32(this.bucketCount, capacity);
     this.lastBucket = growShared(this.lastBucket, capacity, -Infinity);
@@ -581,13 +581,6 @@ function growShared<T extends SharedArray>(a: T, length: number, fill: number): 
   const b = new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
   b.set(a);
   b.fill(fill, a.length);
-  return b;
-}
-
-/** growShared for an array of `rows` rows of one entry per series (see growRows). */
-function growSharedRows(a: Float32Array<SharedArrayBuffer>, from: number, to: number, rows: number, fill: number): Float32Array<SharedArrayBuffer> {
-  const b = new Float32Array(new SharedArrayBuffer(to * rows * 4)).fill(fill);
-  for (let r = 0; r < rows; r++) b.set(a.subarray(r * from, r * from + from), r * to);
   return b;
 }
 

@@ -65,11 +65,12 @@ export function growU8(a: Uint8Array<ArrayBuffer>, capacity: number): Uint8Array
  * Grows an array laid out in `rows` rows of one entry per series (series `id` of row `r` at
  * `r * from + id`) from `from` to `to` series per row. Per-series tables indexed by a phase (a bin
  * of the day, a day of the week) are laid out so: at any moment every series is in the same phase,
- * so one request's updates fall in one dense row instead of one cache line per series.
+ * so one request's updates fall in one dense row instead of one cache line per series. `make`
+ * allocates the new array (shared memory, a fill value); by default a zeroed one of a's type.
  */
-export function growRows<T extends Int16Array<ArrayBuffer> | Float32Array<ArrayBuffer>>(a: T, from: number, to: number, rows: number): T {
+export function growRows<T extends Int16Array<ArrayBufferLike> | Float32Array<ArrayBufferLike>>(a: T, from: number, to: number, rows: number, make: (length: number) => T = (n) => new (a.constructor as new (n: number) => T)(n)): T {
   if (to <= from) return a;
-  const b = new (a.constructor as new (n: number) => T)(to * rows);
+  const b = make(to * rows);
   for (let r = 0; r < rows; r++) b.set(a.subarray(r * from, r * from + from), r * to);
   return b;
 }
