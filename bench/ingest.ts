@@ -1,5 +1,5 @@
 import { encodeRounds, makeWorkload } from './lib/workload.js';
-import { percentile, sendAll, type SendResult } from './lib/send.js';
+import { addSegment, emptyResult, percentile, report, sendAll } from './lib/send.js';
 import { procStats, startChild, stopChild, threadCpu } from './lib/child.js';
 
 /**
@@ -13,32 +13,6 @@ const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const STEP_MS = 15_000;
 const SEGMENTS = 4;
-
-function emptyResult(): SendResult {
-  return { requests: 0, failures: 0, seconds: 0, latenciesMs: new Float64Array(0), statuses: new Map() };
-}
-
-/** Adds segment `r` into `into`, as if sent in one run lasting the segments' summed time. */
-function add(into: SendResult, r: SendResult): void {
-  into.requests += r.requests;
-  into.failures += r.failures;
-  into.seconds += r.seconds;
-  const l = new Float64Array(into.latenciesMs.length + r.latenciesMs.length);
-  l.set(into.latenciesMs);
-  l.set(r.latenciesMs, into.latenciesMs.length);
-  into.latenciesMs = l;
-  for (const [code, n] of r.statuses) into.statuses.set(code, (into.statuses.get(code) ?? 0) + n);
-}
-
-function report(name: string, r: SendResult, samplesPerRequest: number): number {
-  const rate = (r.requests * samplesPerRequest) / r.seconds;
-  console.log(
-    `${name.padEnd(14)} ${(rate / 1e6).toFixed(3)} M samples/s  ${(r.requests / r.seconds).toFixed(0)} req/s  ` +
-      `p50 ${percentile(r.latenciesMs, 0.5).toFixed(1)} ms  p99 ${percentile(r.latenciesMs, 0.99).toFixed(1)} ms  ` +
-      `failures ${r.failures}`,
-  );
-  return rate;
-}
 
 export async function benchIngest(): Promise<Record<string, number>> {
   console.log(`# ingest: ${SERIES} series, ${PER_REQUEST} samples/request, ${CONNECTIONS} connections, ${ROUNDS} measured rounds after ${WARM_ROUNDS} warm-up rounds`);
@@ -69,12 +43,12 @@ export async function benchIngest(): Promise<Record<string, number>> {
   for (let seg = 0; seg < SEGMENTS; seg++) {
     const bodies = measured.slice(seg * per, (seg + 1) * per);
     const nb = procStats(nul.proc.pid!);
-    add(nullRes, await sendAll(nul.url, bodies, CONNECTIONS));
+    addSegment(nullRes, await sendAll(nul.url, bodies, CONNECTIONS));
     nullCpuSeconds += procStats(nul.proc.pid!).cpuSeconds - nb.cpuSeconds;
     const before = procStats(augur.proc.pid!);
     const threadsBefore = threadCpu(augur.proc.pid!);
     const genBefore = process.cpuUsage();
-    add(augurRes, await sendAll(augur.url, bodies, CONNECTIONS));
+    addSegment(augurRes, await sendAll(augur.url, bodies, CONNECTIONS));
     const gen = process.cpuUsage(genBefore);
     genCpuUs += gen.user + gen.system;
     const after = procStats(augur.proc.pid!);

@@ -64,3 +64,30 @@ export function percentile(a: Float64Array, p: number): number {
   const s = Float64Array.from(a).sort();
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 }
+
+export function emptyResult(): SendResult {
+  return { requests: 0, failures: 0, seconds: 0, latenciesMs: new Float64Array(0), statuses: new Map() };
+}
+
+/** Adds segment `r` into `into`, as if sent in one run lasting the segments' summed time. */
+export function addSegment(into: SendResult, r: SendResult): void {
+  into.requests += r.requests;
+  into.failures += r.failures;
+  into.seconds += r.seconds;
+  const l = new Float64Array(into.latenciesMs.length + r.latenciesMs.length);
+  l.set(into.latenciesMs);
+  l.set(r.latenciesMs, into.latenciesMs.length);
+  into.latenciesMs = l;
+  for (const [code, n] of r.statuses) into.statuses.set(code, (into.statuses.get(code) ?? 0) + n);
+}
+
+/** Prints one receiver's line and returns its rate in samples/s. */
+export function report(name: string, r: SendResult, samplesPerRequest: number): number {
+  const rate = (r.requests * samplesPerRequest) / r.seconds;
+  console.log(
+    `${name.padEnd(14)} ${(rate / 1e6).toFixed(3)} M samples/s  ${(r.requests / r.seconds).toFixed(0)} req/s  ` +
+      `p50 ${percentile(r.latenciesMs, 0.5).toFixed(1)} ms  p99 ${percentile(r.latenciesMs, 0.99).toFixed(1)} ms  ` +
+      `failures ${r.failures}`,
+  );
+  return rate;
+}
