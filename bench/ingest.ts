@@ -1,6 +1,6 @@
 import { encodeRounds, makeWorkload } from './lib/workload.js';
 import { addSegment, emptyResult, percentile, report, sendAll } from './lib/send.js';
-import { procStats, startChild, stopChild, threadCpu } from './lib/child.js';
+import { mainThreadSched, procStats, startChild, stopChild, threadCpu } from './lib/child.js';
 
 /**
  * Remote-write 1.0 ingest: 100,000 series, 2,000 samples per request, 8 connections, against a
@@ -38,6 +38,8 @@ export async function benchIngest(): Promise<Record<string, number>> {
   let augurCpuSeconds = 0;
   let genCpuUs = 0;
   const threadUs = new Map<string, number>();
+  let mainRun = 0;
+  let mainWait = 0;
   let rss = 0;
   const per = Math.ceil(measured.length / SEGMENTS);
   for (let seg = 0; seg < SEGMENTS; seg++) {
@@ -47,11 +49,15 @@ export async function benchIngest(): Promise<Record<string, number>> {
     nullCpuSeconds += procStats(nul.proc.pid!).cpuSeconds - nb.cpuSeconds;
     const before = procStats(augur.proc.pid!);
     const threadsBefore = threadCpu(augur.proc.pid!);
+    const schedBefore = mainThreadSched(augur.proc.pid!);
     const genBefore = process.cpuUsage();
     addSegment(augurRes, await sendAll(augur.url, bodies, CONNECTIONS));
     const gen = process.cpuUsage(genBefore);
     genCpuUs += gen.user + gen.system;
     const after = procStats(augur.proc.pid!);
+    const sched = mainThreadSched(augur.proc.pid!);
+    mainRun += sched.runSeconds - schedBefore.runSeconds;
+    mainWait += sched.waitSeconds - schedBefore.waitSeconds;
     for (const [k, v] of threadCpu(augur.proc.pid!)) threadUs.set(k, (threadUs.get(k) ?? 0) + (v - (threadsBefore.get(k) ?? 0)) * 1e6);
     augurCpuSeconds += after.cpuSeconds - before.cpuSeconds;
     rss = after.rssBytes;
@@ -69,6 +75,10 @@ export async function benchIngest(): Promise<Record<string, number>> {
     .filter(([, v]) => v >= 0.01)
     .sort((a, b) => b[1] - a[1]);
   console.log(`  by thread (µs/sample): ${perThread.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; load generator ${(genCpuUs / samples).toFixed(2)}`);
+  // The main thread scores every sample: the share of the time it is runnable but has no core
+  // (other threads and processes hold both) is throughput lost to the machine, not to Augur's code.
+  const wall = augurRes.seconds;
+  console.log(`  main thread: running ${(mainRun / wall).toFixed(2)} of the time, waiting for a core ${(mainWait / wall).toFixed(2)}, idle ${Math.max(0, 1 - (mainRun + mainWait) / wall).toFixed(2)}`);
   const ratio = augurRate / nullRate;
   console.log(`ratio augur/null ${ratio.toFixed(3)} (${SEGMENTS} alternating segments each)`);
   const metrics = await (await fetch(augur.url + '/metrics')).text();

@@ -65,3 +65,16 @@ export function threadCpu(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * Seconds the process's main thread has spent running and runnable-but-waiting for a core, from
+ * /proc/<pid>/schedstat (zeros where the kernel does not keep schedstats).
+ */
+export function mainThreadSched(pid: number): { runSeconds: number; waitSeconds: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { runSeconds: (run ?? 0) / 1e9, waitSeconds: (wait ?? 0) / 1e9 };
+  } catch {
+    return { runSeconds: 0, waitSeconds: 0 };
+  }
+}
