@@ -75,10 +75,12 @@ export async function benchIngest(): Promise<Record<string, number>> {
     .filter(([, v]) => v >= 0.01)
     .sort((a, b) => b[1] - a[1]);
   console.log(`  by thread (µs/sample): ${perThread.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; load generator ${(genCpuUs / samples).toFixed(2)}`);
-  // The main thread scores every sample: the share of the time it is runnable but has no core
-  // (other threads and processes hold both) is throughput lost to the machine, not to Augur's code.
+  // The main thread scores every sample: while it is runnable but has no core (Augur's other
+  // threads, the load generator and other processes hold both), throughput is lost to contention.
   const wall = augurRes.seconds;
-  console.log(`  main thread: running ${(mainRun / wall).toFixed(2)} of the time, waiting for a core ${(mainWait / wall).toFixed(2)}, idle ${Math.max(0, 1 - (mainRun + mainWait) / wall).toFixed(2)}`);
+  if (mainRun > 0) {
+    console.log(`  main thread: running ${(mainRun / wall).toFixed(2)} of the time, waiting for a core ${(mainWait / wall).toFixed(2)}, idle ${Math.max(0, 1 - (mainRun + mainWait) / wall).toFixed(2)}`);
+  }
   const ratio = augurRate / nullRate;
   console.log(`ratio augur/null ${ratio.toFixed(3)} (${SEGMENTS} alternating segments each)`);
   const metrics = await (await fetch(augur.url + '/metrics')).text();
