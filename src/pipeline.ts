@@ -22,7 +22,6 @@ export class PipelineStats {
   samplesDerivedIgnored = 0;
 }
 
-/** Per-series memory of the previous raw counter value, to score counters on their rate. */
 /** The last value each series was scored on (the per-second rate for counters), for the API. */
 class LastValue implements SeriesComponent {
   value = new Float64Array(0);
@@ -34,6 +33,7 @@ class LastValue implements SeriesComponent {
   }
 }
 
+/** Per-series memory of the previous raw counter value, to score counters on their rate. */
 class CounterState implements SeriesComponent {
   prevValue = new Float64Array(0);
   prevTimeMs = new Float64Array(0);
