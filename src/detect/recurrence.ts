@@ -29,6 +29,14 @@ export class Recurrence implements SeriesComponent {
     this.state[id] = 0;
   }
 
+  /**
+   * Whether `update` has anything to do for this sample: the series is in an event, or `z` starts
+   * one. Most samples are quiet; this check is small enough to be inlined where `update` is not.
+   */
+  engaged(id: number, z: number, eventZ = EVENT_Z): boolean {
+    return this.state[id] !== 0 || z >= eventZ;
+  }
+
   /** state: 0 quiet, 1 in a novel event, 2 in a recurring event. Returns 1 if recurring. */
   update(id: number, tMs: number, z: number, dtMs: number, eventZ = EVENT_Z): number {
     const st = this.state[id]!;

@@ -47,12 +47,13 @@ function exactScore(level: number): number {
   return 1 - Math.exp(SCORE_POWER * logUpperTail(level));
 }
 export function scoreOf(level: number): number {
-  if (!(level > TAB_LO)) return TAB[0]!;
-  if (level >= TAB_HI) return exactScore(level);
-  const x = (level - TAB_LO) * TAB_STEP;
-  const i = x | 0;
-  const f = x - i;
-  return TAB[i]! + f * (TAB[i + 1]! - TAB[i]!);
+  if (level > TAB_LO && level < TAB_HI) {
+    const x = (level - TAB_LO) * TAB_STEP;
+    const i = x | 0;
+    const f = x - i;
+    return TAB[i]! + f * (TAB[i + 1]! - TAB[i]!);
+  }
+  return level >= TAB_HI ? exactScore(level) : TAB[0]!;
 }
 
 /** z with a normal upper tail of p (p >= 1: -Infinity, any z qualifies). */
@@ -304,7 +305,8 @@ export class Scorer implements SeriesComponent {
     const lt = this.lastT[id]!;
     if (lt !== 0) this.dt[id] = this.dt[id] === 0 ? tMs - lt : this.dt[id]! + 0.05 * (tMs - lt - this.dt[id]!);
     this.lastT[id] = tMs;
-    const recurring = this.recurrence.update(id, tMs, L.z, this.dt[id]!);
+    const rec = this.recurrence;
+    const recurring = rec.engaged(id, L.z) ? rec.update(id, tMs, L.z, this.dt[id]!) : 0;
 
     // Band: Holt-Winters' one-step forecast when it has one, else the seasonal or flat baseline.
     const k = this.pBandK[p]!;
@@ -337,7 +339,8 @@ export class Scorer implements SeriesComponent {
     this.calM2[id] = m2 + ca * (pos * pos - m2);
     // A score-worthy event that recurs (same interval as an earlier pair, or the same time of day
     // as one a day or two ago) is expected: it scores nothing.
-    if (this.highRecurrence.update(id, tMs, nv, this.dt[id]!, SUPPRESS_LEVEL) === 1) nv = 0;
+    const high = this.highRecurrence;
+    if (high.engaged(id, nv, SUPPRESS_LEVEL) && high.update(id, tMs, nv, this.dt[id]!, SUPPRESS_LEVEL) === 1) nv = 0;
     // After a high score, the next samples of the same event add nothing new: score them low so the
     // onset stands out (and one event raises the score once). The anomaly flag is not affected.
     const left = this.suppress[id]!;
