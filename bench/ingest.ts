@@ -13,8 +13,9 @@ const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const STEP_MS = 15_000;
 const SEGMENTS = 4;
-/** The null receiver gets each segment's bodies this many times: at ten times Augur's rate, one
- * pass would be a window of a tenth of a second, too short to average out the machine's noise. */
+/** The null receiver gets each segment's bodies this many times: at ten or more times Augur's
+ * rate, one pass would be a window of about a tenth of a second, too short to average out the
+ * machine's noise. */
 const NULL_REPEAT = 4;
 
 export async function benchIngest(): Promise<Record<string, number>> {
