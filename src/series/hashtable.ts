@@ -13,7 +13,6 @@ export class IdentityTable {
   private size = 0;
 
   constructor(
-    private readonly hashLo: () => Uint32Array,
     private readonly hashHi: () => Uint32Array,
     private readonly keyLen: () => Int32Array,
     initial = 1 << 12,
@@ -81,13 +80,12 @@ export class IdentityTable {
 
   private rehash(n: number): void {
     const old = this.slots;
-    const los = this.hashLo();
     const slots = sharedSlots(n);
     const mask = n - 1;
     for (let k = 0; k < old.length; k += 2) {
       const id = old[k]!;
       if (id < 0) continue;
-      const lo = los[id]!;
+      const lo = old[k + 1]!;
       let i = lo & mask;
       while (slots[2 * i]! >= 0) i = (i + 1) & mask;
       slots[2 * i + 1] = lo;
