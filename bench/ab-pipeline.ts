@@ -35,7 +35,6 @@ type Side = (typeof sides)[number];
 function run(s: Side, body: Buffer, measure: boolean): void {
   s.rx.decode(body, CT, 'snappy');
   s.fillHints(s.rx.batch, s.pipeline.registry.identitySlots);
-  s.rx.batch.hinted = true;
   const before = process.cpuUsage();
   s.pipeline.ingest(s.rx.batch, Date.now());
   if (!measure) return;
