@@ -32,6 +32,24 @@ class Probe implements SeriesComponent {
   }
 }
 
+/** A component with a non-zero initial value, recording how the registry grows and initialises it. */
+class LazyProbe implements SeriesComponent {
+  initial = new Float64Array(0);
+  resizes: [number, boolean][] = [];
+  inits: [number, number][] = [];
+  resize(capacity: number, lazy = false): void {
+    const old = this.initial.length;
+    this.initial = growF64(this.initial, capacity);
+    this.resizes.push([capacity, lazy]);
+    if (!lazy) this.initIds(old, capacity);
+  }
+  initIds(from: number, to: number): void {
+    this.initial.fill(1, from, to);
+    this.inits.push([from, to]);
+  }
+  reset(): void {}
+}
+
 let nextHash = 1;
 function create(reg: SeriesRegistry, name: string, extra: Record<string, string> = {}, now = 0, type = -1): { id: number; lo: number; hi: number; len: number } {
   const lo = nextHash++ * 2654435761 >>> 0;
@@ -138,6 +156,52 @@ describe('series registry', () => {
     assert.ok(reg.capacity >= 5000);
     assert.ok(probe.value.length >= reg.capacity);
     assert.equal(reg.active, 5000);
+  });
+
+  it('initialises ids lazily, in chunks, before they are first handed out', () => {
+    const reg = new SeriesRegistry({ maxActive: 10_000, stalenessMs: 60_000 });
+    const probe = new LazyProbe();
+    reg.addComponent(probe);
+    assert.deepEqual(probe.resizes, [[1024, false]], 'a component added to the registry is initialised at once');
+    for (let i = 0; i < 3000; i++) {
+      const { id } = create(reg, 'm', { i: String(i) });
+      assert.equal(probe.initial[id], 1, `id ${id} was initialised before it was handed out`);
+    }
+    assert.deepEqual(probe.resizes.slice(1), [[2048, true], [4096, true]], 'the registry grows its components lazily');
+    // Ranges from the registry: contiguous from 0, never past the capacity of the time.
+    let next = 0;
+    for (const [from, to] of probe.inits.slice(1)) {
+      assert.equal(from, next);
+      assert.ok(to > from && to <= 4096);
+      next = to;
+    }
+    assert.ok(next >= 3000 && next < 3000 + 1024, `initialised up to ${next}`);
+    for (let id = next; id < reg.capacity; id++) assert.equal(probe.initial[id], 0, `id ${id} past the initialised chunk is untouched`);
+  });
+
+  it('keeps per-series state whole when components are initialised lazily (a pipeline past two growths)', () => {
+    const pipeline = createPipeline(defaultConfig());
+    const reg = pipeline.registry;
+    const created: number[] = [];
+    for (let i = 0; i < 3000; i++) created.push(create(reg, i % 2 === 0 ? 'lazy_a' : 'lazy_b', { job: 'j', i: String(i) }).id);
+    assert.equal(reg.capacity, 4096);
+    // Resets read sentinels (no model chosen, no peer group, no forest slot) of the id they reset:
+    // a fresh id read as zeros would take a model use or a group member away from another series.
+    const usage = pipeline.forecast!.modelUsage();
+    for (const [model, n] of Object.entries(usage)) assert.equal(n, 0, `forecast model ${model} in use ${n} times`);
+    const peers = pipeline.peers! as unknown as { gSize: Int32Array; groupOf: Int32Array };
+    let members = 0;
+    for (const n of peers.gSize) members += n;
+    assert.equal(members, 3000);
+    for (const id of created) assert.ok(peers.groupOf[id]! >= 0);
+    const scorer = pipeline.scorer;
+    for (const id of created) {
+      assert.ok(Number.isNaN(scorer.expected[id]!));
+      assert.equal(scorer.seasonal.period[id], -1);
+    }
+    // Memory for ids not handed out yet is left unwritten (zero), not filled with initial values.
+    assert.equal(scorer.expected[4095], 0);
+    assert.equal(scorer.seasonal.period[4095], 0);
   });
 
   it('evicts the least recently used series at max_active and counts evictions', () => {

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { posMod } from '../util/modulo.js';
 import { durationMs } from '../config/duration.js';
 import type { SeriesComponent } from '../series/component.js';
-import { growF32, growF64, growI32, growRows, growU32, growU8 } from '../series/component.js';
+import { fillRows, growF32, growF64, growI32, growRows, growU32, growU8 } from '../series/component.js';
 import { startWorker } from '../workers.js';
 import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
 import { SCALARS } from './features.js';
@@ -136,21 +136,31 @@ export class PeerEngine implements SeriesComponent {
     return R * 4 + 8 + 4 + 8 + 8 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 8 + 4;
   }
 
-  resize(capacity: number): void {
+  resize(capacity: number, lazy = false): void {
     if (capacity <= this.capacity) return;
-    this.ring = growRows(this.ring, this.capacity, capacity, R, (n) => new Float32Array(new SharedArrayBuffer(n * 4)).fill(NaN));
+    const old = this.capacity;
+    this.ring = growRows(this.ring, this.capacity, capacity, R, (n) => new Float32Array(new SharedArrayBuffer(n * 4)));
     this.bucketSum = growF64(this.bucketSum, capacity);
     this.bucketCount = growF32(this.bucketCount, capacity);
-    this.lastBucket = growShared(this.lastBucket, capacity, -Infinity);
+    this.lastBucket = growShared(this.lastBucket, capacity);
     this.madScore = growF32(this.madScore, capacity);
     this.densityScore = growF32(this.densityScore, capacity);
     this.flag = growU8(this.flag, capacity);
-    this.groupOf = growI32(this.groupOf, capacity, -1);
-    this.posInGroup = growI32(this.posInGroup, capacity, -1);
+    this.groupOf = growI32(this.groupOf, capacity);
+    this.posInGroup = growI32(this.posInGroup, capacity);
     this.gen = growU32(this.gen, capacity);
-    this.clusterId = growShared(this.clusterId, capacity, -1);
+    this.clusterId = growShared(this.clusterId, capacity);
     this.peerOutlierScore = growF64(this.peerOutlierScore, capacity);
     this.capacity = capacity;
+    if (!lazy) this.initIds(old, capacity);
+  }
+
+  initIds(from: number, to: number): void {
+    fillRows(this.ring, this.capacity, R, from, to, NaN);
+    this.lastBucket.fill(-Infinity, from, to);
+    this.groupOf.fill(-1, from, to);
+    this.posInGroup.fill(-1, from, to);
+    this.clusterId.fill(-1, from, to);
   }
 
   reset(id: number): void {
@@ -576,11 +586,10 @@ export class PeerEngine implements SeriesComponent {
 
 type SharedArray = Float32Array | Float64Array | Int32Array;
 
-function growShared<T extends SharedArray>(a: T, length: number, fill: number): T {
+function growShared<T extends SharedArray>(a: T, length: number): T {
   const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
   const b = new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
   b.set(a);
-  b.fill(fill, a.length);
   return b;
 }
 

@@ -72,11 +72,18 @@ export class ForestDetector implements Detector {
   /** Message of the last training failure, for logs. */
   lastTrainingError = '';
 
-  resize(capacity: number): void {
-    this.slotOf = growI32(this.slotOf, capacity, -1);
-    this.prev = growF64(this.prev, capacity, NaN);
+  resize(capacity: number, lazy = false): void {
+    const old = this.slotOf.length;
+    this.slotOf = growI32(this.slotOf, capacity);
+    this.prev = growF64(this.prev, capacity);
     this.volShort = growF32(this.volShort, capacity);
     this.volLong = growF32(this.volLong, capacity);
+    if (!lazy) this.initIds(old, capacity);
+  }
+
+  initIds(from: number, to: number): void {
+    this.slotOf.fill(-1, from, to);
+    this.prev.fill(NaN, from, to);
   }
 
   reset(id: number): void {

@@ -153,16 +153,16 @@ export class Scorer implements SeriesComponent {
   get trainingSeconds(): number { return this.forest.trainingSeconds; }
   get lastTrainingSeconds(): number { return this.forest.lastTrainingSeconds; }
 
-  resize(capacity: number): void {
+  resize(capacity: number, lazy = false): void {
     if (capacity <= this.capacity) return;
     const old = this.capacity;
     this.capacity = capacity;
     this.score = growF64(this.score, capacity);
     this.anomaly = growU8(this.anomaly, capacity);
     this.severity = growU8(this.severity, capacity);
-    this.expected = growF64(this.expected, capacity, NaN);
-    this.lower = growF64(this.lower, capacity, NaN);
-    this.upper = growF64(this.upper, capacity, NaN);
+    this.expected = growF64(this.expected, capacity);
+    this.lower = growF64(this.lower, capacity);
+    this.upper = growF64(this.upper, capacity);
     this.anomalySince = growF64(this.anomalySince, capacity);
     this.profileOf = growU16(this.profileOf, capacity);
     this.n = growU32(this.n, capacity);
@@ -175,12 +175,21 @@ export class Scorer implements SeriesComponent {
     this.suppress = growU16(this.suppress, capacity);
     this.lastRaw = growF32(this.lastRaw, capacity * ND);
     this.robust.resize(capacity);
-    this.seasonal.resize(capacity);
+    this.seasonal.resize(capacity, true);
     this.hw.resize(capacity);
-    this.forest.resize(capacity);
+    this.forest.resize(capacity, true);
     this.drift.resize(capacity);
     this.likelihood.resize(capacity);
-    for (let id = old; id < capacity; id++) this.seasonal.period[id] = this.pPeriod[0]!;
+    if (!lazy) this.initIds(old, capacity);
+  }
+
+  initIds(from: number, to: number): void {
+    this.expected.fill(NaN, from, to);
+    this.lower.fill(NaN, from, to);
+    this.upper.fill(NaN, from, to);
+    this.seasonal.initIds(from, to);
+    this.seasonal.period.fill(this.pPeriod[0]!, from, to);
+    this.forest.initIds(from, to);
   }
 
   reset(id: number): void {

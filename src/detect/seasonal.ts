@@ -50,8 +50,9 @@ export class Seasonal implements Detector {
   /** Seasonal component (expected minus level) of the last update, for the Holt-Winters stage. */
   lastComponent = 0;
 
-  resize(capacity: number): void {
-    this.period = growF64(this.period, capacity, -1);
+  resize(capacity: number, lazy = false): void {
+    const old = this.period.length;
+    this.period = growF64(this.period, capacity);
     this.mode = growU8(this.mode, capacity);
     this.level = growF64(this.level, capacity);
     if (capacity > this.capacity) {
@@ -65,6 +66,11 @@ export class Seasonal implements Detector {
     this.maeFlat = growF32(this.maeFlat, capacity);
     this.maeProfile = growF32(this.maeProfile, capacity);
     this.maeWeekly = growF32(this.maeWeekly, capacity);
+    if (!lazy) this.initIds(old, capacity);
+  }
+
+  initIds(from: number, to: number): void {
+    this.period.fill(-1, from, to);
   }
 
   reset(id: number): void {

@@ -99,12 +99,10 @@ interface Profile {
 function growTo<T extends Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int32Array | Int16Array | Int8Array>(
   a: T,
   n: number,
-  fill: number,
 ): T {
   if (a.length >= n) return a;
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
   return b;
 }
 
@@ -242,56 +240,84 @@ export class ForecastEngine implements SeriesComponent {
     return this.cap;
   }
 
-  resize(capacity: number): void {
+  resize(capacity: number, lazy = false): void {
     if (capacity <= this.cap) return;
     const n = capacity;
-    this.profileOf = growTo(this.profileOf, n, 0);
-    this.groupOf = growTo(this.groupOf, n, -1);
-    this.warm = growTo(this.warm, n, 0);
-    this.stepMs = growTo(this.stepMs, n, 0);
-    this.bucketEnd = growTo(this.bucketEnd, n, NaN);
-    this.accSum = growTo(this.accSum, n, 0);
-    this.accCount = growTo(this.accCount, n, 0);
-    this.lastX = growTo(this.lastX, n, NaN);
-    this.refreshedQuarter = growTo(this.refreshedQuarter, n, 0);
-    this.buckets = growTo(this.buckets, n, 0);
-    this.dayRing = growTo(this.dayRing, n * DAY_BUCKETS, MISSING);
-    this.qLo = growTo(this.qLo, n, NaN);
-    this.qHi = growTo(this.qHi, n, NaN);
-    this.dMin = growTo(this.dMin, n, NaN);
-    this.dMax = growTo(this.dMax, n, NaN);
-    this.sesL = growTo(this.sesL, n, NaN);
-    this.holtS = growTo(this.holtS, n, NaN);
-    this.holtB = growTo(this.holtB, n, 0);
-    this.hwL = growTo(this.hwL, n, NaN);
-    this.hwB = growTo(this.hwB, n, 0);
-    this.hwT = growTo(this.hwT, n, 0);
-    this.hwS = growTo(this.hwS, n * HW_SLOTS, 0);
-    this.hwScale = growTo(this.hwScale, n, 0);
-    this.season = growTo(this.season, n, SEASON_UNDECIDED);
-    this.slotNow = growTo(this.slotNow, n, -1);
-    this.slotSum = growTo(this.slotSum, n, 0);
-    this.slotCount = growTo(this.slotCount, n, 0);
-    this.slotPrevSum = growTo(this.slotPrevSum, n, 0);
-    this.slotPrevCount = growTo(this.slotPrevCount, n, 0);
-    this.slotVisits = growTo(this.slotVisits, n, 0);
-    this.seasonStats = growTo(this.seasonStats, n * SEASON_STATS, 0);
-    this.lstmAt = growTo(this.lstmAt, n, 0);
+    this.profileOf = growTo(this.profileOf, n);
+    this.groupOf = growTo(this.groupOf, n);
+    this.warm = growTo(this.warm, n);
+    this.stepMs = growTo(this.stepMs, n);
+    this.bucketEnd = growTo(this.bucketEnd, n);
+    this.accSum = growTo(this.accSum, n);
+    this.accCount = growTo(this.accCount, n);
+    this.lastX = growTo(this.lastX, n);
+    this.refreshedQuarter = growTo(this.refreshedQuarter, n);
+    this.buckets = growTo(this.buckets, n);
+    this.dayRing = growTo(this.dayRing, n * DAY_BUCKETS);
+    this.qLo = growTo(this.qLo, n);
+    this.qHi = growTo(this.qHi, n);
+    this.dMin = growTo(this.dMin, n);
+    this.dMax = growTo(this.dMax, n);
+    this.sesL = growTo(this.sesL, n);
+    this.holtS = growTo(this.holtS, n);
+    this.holtB = growTo(this.holtB, n);
+    this.hwL = growTo(this.hwL, n);
+    this.hwB = growTo(this.hwB, n);
+    this.hwT = growTo(this.hwT, n);
+    this.hwS = growTo(this.hwS, n * HW_SLOTS);
+    this.hwScale = growTo(this.hwScale, n);
+    this.season = growTo(this.season, n);
+    this.slotNow = growTo(this.slotNow, n);
+    this.slotSum = growTo(this.slotSum, n);
+    this.slotCount = growTo(this.slotCount, n);
+    this.slotPrevSum = growTo(this.slotPrevSum, n);
+    this.slotPrevCount = growTo(this.slotPrevCount, n);
+    this.slotVisits = growTo(this.slotVisits, n);
+    this.seasonStats = growTo(this.seasonStats, n * SEASON_STATS);
+    this.lstmAt = growTo(this.lstmAt, n);
     for (let h = 0; h < this.horizonMs.length; h++) {
-      this.forecast[h] = growTo(this.forecast[h]!, n, NaN);
-      this.lower[h] = growTo(this.lower[h]!, n, NaN);
-      this.upper[h] = growTo(this.upper[h]!, n, NaN);
-      this.lstmChange[h] = growTo(this.lstmChange[h]!, n, NaN);
-      this.pend[h] = growTo(this.pend[h]!, n * MODEL_COUNT, NaN);
-      this.pendDue[h] = growTo(this.pendDue[h]!, n, 0);
-      this.mae[h] = growTo(this.mae[h]!, n * MODEL_COUNT, NaN);
-      this.evals[h] = growTo(this.evals[h]!, n, 0);
-      this.chosen[h] = growTo(this.chosen[h]!, n, NO_MODEL);
+      this.forecast[h] = growTo(this.forecast[h]!, n);
+      this.lower[h] = growTo(this.lower[h]!, n);
+      this.upper[h] = growTo(this.upper[h]!, n);
+      this.lstmChange[h] = growTo(this.lstmChange[h]!, n);
+      this.pend[h] = growTo(this.pend[h]!, n * MODEL_COUNT);
+      this.pendDue[h] = growTo(this.pendDue[h]!, n);
+      this.mae[h] = growTo(this.mae[h]!, n * MODEL_COUNT);
+      this.evals[h] = growTo(this.evals[h]!, n);
+      this.chosen[h] = growTo(this.chosen[h]!, n);
     }
     for (let t = 0; t < this.thresholds.length; t++) {
-      this.breachSeconds[t] = growTo(this.breachSeconds[t]!, n, NaN);
+      this.breachSeconds[t] = growTo(this.breachSeconds[t]!, n);
     }
+    const old = this.cap;
     this.cap = capacity;
+    if (!lazy) this.initIds(old, capacity);
+  }
+
+  initIds(from: number, to: number): void {
+    this.groupOf.fill(-1, from, to);
+    this.bucketEnd.fill(NaN, from, to);
+    this.lastX.fill(NaN, from, to);
+    this.dayRing.fill(MISSING, from * DAY_BUCKETS, to * DAY_BUCKETS);
+    this.qLo.fill(NaN, from, to);
+    this.qHi.fill(NaN, from, to);
+    this.dMin.fill(NaN, from, to);
+    this.dMax.fill(NaN, from, to);
+    this.sesL.fill(NaN, from, to);
+    this.holtS.fill(NaN, from, to);
+    this.hwL.fill(NaN, from, to);
+    this.season.fill(SEASON_UNDECIDED, from, to);
+    this.slotNow.fill(-1, from, to);
+    for (let h = 0; h < this.horizonMs.length; h++) {
+      this.forecast[h]!.fill(NaN, from, to);
+      this.lower[h]!.fill(NaN, from, to);
+      this.upper[h]!.fill(NaN, from, to);
+      this.lstmChange[h]!.fill(NaN, from, to);
+      this.pend[h]!.fill(NaN, from * MODEL_COUNT, to * MODEL_COUNT);
+      this.mae[h]!.fill(NaN, from * MODEL_COUNT, to * MODEL_COUNT);
+      this.chosen[h]!.fill(NO_MODEL, from, to);
+    }
+    for (let t = 0; t < this.thresholds.length; t++) this.breachSeconds[t]!.fill(NaN, from, to);
   }
 
   reset(id: number): void {

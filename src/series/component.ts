@@ -5,31 +5,36 @@
  * current capacity. Nothing on the per-sample path allocates.
  */
 export interface SeriesComponent {
-  resize(capacity: number): void;
+  /**
+   * Grows the arrays to `capacity` ids. Ids past the old capacity get their initial values now,
+   * or, with `lazy`, when `initIds` is called for them: the registry grows lazily, so that memory
+   * for ids not handed out yet is never written and stays uncommitted (zeroed pages are mapped on
+   * first write).
+   */
+  resize(capacity: number, lazy?: boolean): void;
+  /** Gives ids [from, to) the initial values that are not zero (a component without any need not have it). */
+  initIds?(from: number, to: number): void;
   reset(id: number): void;
 }
 
-export function growF64(a: Float64Array<ArrayBuffer>, capacity: number, fill = 0): Float64Array<ArrayBuffer> {
+export function growF64(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<ArrayBuffer> {
   if (a.length >= capacity) return a;
   const b = new Float64Array(capacity);
   b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
   return b;
 }
 
-export function growF32(a: Float32Array<ArrayBuffer>, capacity: number, fill = 0): Float32Array<ArrayBuffer> {
+export function growF32(a: Float32Array<ArrayBuffer>, capacity: number): Float32Array<ArrayBuffer> {
   if (a.length >= capacity) return a;
   const b = new Float32Array(capacity);
   b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
   return b;
 }
 
-export function growI32(a: Int32Array<ArrayBuffer>, capacity: number, fill = 0): Int32Array<ArrayBuffer> {
+export function growI32(a: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
   if (a.length >= capacity) return a;
   const b = new Int32Array(capacity);
   b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
   return b;
 }
 
@@ -59,6 +64,11 @@ export function growU8(a: Uint8Array<ArrayBuffer>, capacity: number): Uint8Array
   const b = new Uint8Array(capacity);
   b.set(a);
   return b;
+}
+
+/** Fills ids [from, to) of every row of an array laid out as in `growRows` with `capacity` ids per row. */
+export function fillRows(a: Float32Array<ArrayBufferLike>, capacity: number, rows: number, from: number, to: number, value: number): void {
+  for (let r = 0; r < rows; r++) a.fill(value, r * capacity + from, r * capacity + to);
 }
 
 /**

@@ -10,6 +10,8 @@ export interface RegistryOptions {
 }
 
 const SEP = '\u0000';
+/** Ids initialised at a time past `highWater` (see `initIds`): a few hundred KiB of state. */
+const INIT_CHUNK = 256;
 
 /**
  * A string built by concatenation is a tree of its pieces until V8 flattens it; series strings live
@@ -125,6 +127,12 @@ export class SeriesRegistry {
   /** Whole seconds since the epoch at which a series last moved in the LRU order. */
   lruMovedSec = new Uint32Array(0);
   private sweepFrom = 0;
+  /**
+   * Components' arrays hold their initial values for ids below this (at least `highWater`); ids
+   * past it get them in chunks as they are first handed out, so that a doubled capacity commits
+   * no memory for ids not in use yet (see SeriesComponent.resize).
+   */
+  private initializedTo = 0;
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
@@ -201,6 +209,7 @@ export class SeriesRegistry {
     else {
       id = this.highWater++;
       if (id >= this.capacity) this.resize(Math.max(1024, this.capacity * 2));
+      if (id >= this.initializedTo) this.initIds(id);
     }
     for (const c of this.components) c.reset(id);
     const name = this.intern(metricName);
@@ -274,6 +283,7 @@ export class SeriesRegistry {
       this.lru.set(id, id);
     }
     for (const c of this.components) c.resize(this.capacity);
+    this.initializedTo = this.highWater;
   }
 
   /** Removes series not seen for the staleness period. Returns how many went. */
@@ -373,6 +383,14 @@ export class SeriesRegistry {
     this.kindFromMeta[id] = 0;
   }
 
+  /** Initialises the components' state for the chunk of ids from `initializedTo` that covers `id`. */
+  private initIds(id: number): void {
+    const from = this.initializedTo;
+    const to = Math.min(this.capacity, Math.max(id + 1, from + INIT_CHUNK));
+    for (const c of this.components) c.initIds?.(from, to);
+    this.initializedTo = to;
+  }
+
   private resize(capacity: number): void {
     this.capacity = capacity;
     this.hashLo = growU32(this.hashLo, capacity);
@@ -389,6 +407,6 @@ export class SeriesRegistry {
     this.lastSeenMs = growF64(this.lastSeenMs, capacity);
     this.lruMovedSec = growU32(this.lruMovedSec, capacity);
     this.lastTimeMs = growF64(this.lastTimeMs, capacity);
-    for (const c of this.components) c.resize(capacity);
+    for (const c of this.components) c.resize(capacity, true);
   }
 }
