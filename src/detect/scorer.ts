@@ -188,6 +188,7 @@ export class Scorer implements SeriesComponent {
     this.lower.fill(NaN, from, to);
     this.upper.fill(NaN, from, to);
     this.seasonal.initIds(from, to);
+    // The default profile's period, as `reset` sets it.
     this.seasonal.period.fill(this.pPeriod[0]!, from, to);
     this.forest.initIds(from, to);
   }

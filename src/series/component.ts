@@ -1,8 +1,9 @@
 /**
  * Per-series state lives in struct-of-arrays form: every component keeps typed arrays indexed by
  * the series id the registry hands out. Ids are dense, reused after a series is removed, and the
- * registry calls `reset(id)` before an id is reused and `resize(capacity)` before ids reach the
- * current capacity. Nothing on the per-sample path allocates.
+ * registry calls `resize(capacity, true)` before ids reach the current capacity, `initIds` before
+ * an id is handed out for the first time, and `reset(id)` every time it is handed out. Nothing on
+ * the per-sample path allocates.
  */
 export interface SeriesComponent {
   /**
