@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/series/registry.js';
 import { IdentityTable, hintId } from '../src/series/hashtable.js';
 import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
-import { escapeLabelValue, exposedLabelText, sanitizeLabelName } from '../src/series/labels.js';
+import { escapeLabelValue, exposedLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
 import { growF64, type SeriesComponent } from '../src/series/component.js';
 import { createPipeline } from '../src/augur.js';
 import { defaultConfig } from '../src/config/load.js';
@@ -468,6 +468,29 @@ describe('exposition label text', () => {
     );
     // UTF-8 is kept as is.
     assert.equal(exposedLabelText([['__name__', 'température ☃']]), 'metric="température ☃"');
+  });
+
+  it('takes the one-pass path exactly when no name changes, and gives the labels back from it', () => {
+    const rand = prng(7);
+    const names = ['a', 'B', 'Z9', '_x', 'job', 'instance', 'metric', 'exported_metric', 'exported_job', 'a.b', 'a_b', '1st', 'ü', 'le', 'zone"x'];
+    const values = ['', 'v', 'a"b', 'c\\d', 'e\nf', '☃', 'x="y",z="w"', '\\"'];
+    let keeping = 0;
+    for (let i = 0; i < 5000; i++) {
+      const pick = new Map<string, string>();
+      const n = 1 + Math.floor(rand() * 5);
+      for (let k = 0; k < n; k++) pick.set(names[Math.floor(rand() * names.length)]!, values[Math.floor(rand() * values.length)]!);
+      pick.set('__name__', ['up', 'm.x', 'a"b'][i % 3]!);
+      // Sorted as a decoder leaves them; now and then not, which the general path must sort.
+      const set = [...pick].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)) as [string, string][];
+      if (i % 50 === 0) set.reverse();
+      const text = exposedLabelText(set);
+      assert.equal(text, renamingLabelText(set), JSON.stringify(set));
+      if (keepsNames(set)) {
+        keeping++;
+        assert.deepEqual(labelsFromExposedText(text), set, JSON.stringify(set));
+      }
+    }
+    assert.ok(keeping > 500, `${keeping} label sets kept their names`);
   });
 });
 

@@ -18,8 +18,33 @@ export function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/**
+ * Whether `exposedLabelText` keeps every label name as it is (none is `metric`, none needs
+ * sanitising, and they come sorted), so that `labelsFromExposedText` gives the labels back
+ * exactly. This is the common case, and `exposedLabelText` builds it in one pass.
+ */
+export function keepsNames(labels: ReadonlyArray<readonly [string, string]>): boolean {
+  let prev = '';
+  for (const [name] of labels) {
+    if (name <= prev) return false;
+    prev = name;
+    if (name !== '__name__' && (name === 'metric' || !LEGACY_NAME.test(name))) return false;
+  }
+  return true;
+}
+
 /** `labels` sorted by name, including `__name__`. Returns text without braces. */
-export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]>): string {
+export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]>, keeps = keepsNames(labels)): string {
+  if (!keeps) return renamingLabelText(labels);
+  let metric = '';
+  for (const [name, value] of labels) if (name === '__name__') metric = value;
+  let s = `metric="${escapeLabelValue(metric)}"`;
+  for (const [name, value] of labels) if (name !== '__name__') s += `,${name}="${escapeLabelValue(value)}"`;
+  return s;
+}
+
+/** `exposedLabelText` for any label set: renames `metric`, sanitises names and resolves clashes. */
+export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>): string {
   let metric = '';
   const used = new Set<string>(['metric']);
   const rest: [string, string][] = [];

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { IdentityTable } from './hashtable.js';
 import { growF64, growI32, growU32, growU8, type SeriesComponent } from './component.js';
 import { KIND_COUNTER, KIND_GAUGE, kindFromMetadata, kindFromSuffix, kindOfType } from './kind.js';
-import { exposedLabelText, labelsFromExposedText } from './labels.js';
+import { exposedLabelText, keepsNames, labelsFromExposedText } from './labels.js';
 
 export interface RegistryOptions {
   maxActive: number;
@@ -223,9 +223,10 @@ export class SeriesRegistry {
     this.lastTimeMs[id] = -Infinity;
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
-    const text = flatten(exposedLabelText(labels));
+    const keeps = keepsNames(labels);
+    const text = flatten(exposedLabelText(labels, keeps));
     this.labelText[id] = text;
-    if (!sameLabels(labelsFromExposedText(text), labels)) this.packed.set(id, packLabels(labels));
+    if (!keeps && !sameLabels(labelsFromExposedText(text), labels)) this.packed.set(id, packLabels(labels));
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
     this.group[id] = this.groupOf(name, job);
