@@ -66,8 +66,8 @@ export function renamingLabelText(labels: ReadonlyArray<readonly [string, string
 
 /**
  * The original labels back from the text `exposedLabelText` built, sorted by name with
- * `__name__`; null when the text does not parse. Only exact when nothing was renamed: the
- * registry checks the round trip before it relies on it.
+ * `__name__`; null when the text does not parse. Exact when no name was changed (`keepsNames`);
+ * for any other label set the registry checks the round trip before it relies on it.
  */
 export function labelsFromExposedText(text: string): [string, string][] | null {
   const out: [string, string][] = [];
