@@ -470,7 +470,7 @@ describe('exposition label text', () => {
     assert.equal(exposedLabelText([['__name__', 'température ☃']]), 'metric="température ☃"');
   });
 
-  it('takes the one-pass path exactly when no name changes, and gives the labels back from it', () => {
+  it('builds the same text in one pass when no name changes, and gives the labels back from it', () => {
     const rand = prng(7);
     const names = ['a', 'B', 'Z9', '_x', 'job', 'instance', 'metric', 'exported_metric', 'exported_job', 'a.b', 'a_b', '1st', 'ü', 'le', 'zone"x'];
     const values = ['', 'v', 'a"b', 'c\\d', 'e\nf', '☃', 'x="y",z="w"', '\\"'];
