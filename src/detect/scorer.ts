@@ -187,9 +187,8 @@ export class Scorer implements SeriesComponent {
     this.expected.fill(NaN, from, to);
     this.lower.fill(NaN, from, to);
     this.upper.fill(NaN, from, to);
-    this.seasonal.initIds(from, to);
     // The default profile's period, as `reset` sets it.
-    this.seasonal.period.fill(this.pPeriod[0]!, from, to);
+    this.seasonal.initIds(from, to, this.pPeriod[0]!);
     this.forest.initIds(from, to);
   }
 

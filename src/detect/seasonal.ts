@@ -69,8 +69,9 @@ export class Seasonal implements Detector {
     if (!lazy) this.initIds(old, capacity);
   }
 
-  initIds(from: number, to: number): void {
-    this.period.fill(-1, from, to);
+  /** `period`: the configured period new ids start with (see `period`); -1 auto. */
+  initIds(from: number, to: number, period = -1): void {
+    this.period.fill(period, from, to);
   }
 
   reset(id: number): void {
