@@ -1,7 +1,7 @@
 import type { Batch } from './ingest/batch.js';
 import { AugurError } from './errors.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
-import { growF64, type SeriesComponent } from './series/component.js';
+import { grown, type GrowSteps, type SeriesComponent } from './series/component.js';
 import { KIND_COUNTER } from './series/kind.js';
 import type { Scorer } from './detect/scorer.js';
 import type { ForecastEngine } from './forecast/engine.js';
@@ -25,8 +25,8 @@ export class PipelineStats {
 /** The last value each series was scored on (the per-second rate for counters), for the API. */
 class LastValue implements SeriesComponent {
   value = new Float64Array(0);
-  resize(capacity: number): void {
-    this.value = growF64(this.value, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.value = yield* grown(this.value, capacity, used);
   }
   reset(id: number): void {
     this.value[id] = NaN;
@@ -37,9 +37,9 @@ class LastValue implements SeriesComponent {
 class CounterState implements SeriesComponent {
   prevValue = new Float64Array(0);
   prevTimeMs = new Float64Array(0);
-  resize(capacity: number): void {
-    this.prevValue = growF64(this.prevValue, capacity);
-    this.prevTimeMs = growF64(this.prevTimeMs, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.prevValue = yield* grown(this.prevValue, capacity, used);
+    this.prevTimeMs = yield* grown(this.prevTimeMs, capacity, used);
   }
   reset(id: number): void {
     this.prevValue[id] = NaN;

@@ -9,6 +9,7 @@ import { logUpperTail, upperTailInverse } from '../src/detect/normal.js';
 import { Recurrence } from '../src/detect/recurrence.js';
 import { RobustLevel } from '../src/detect/robust.js';
 import { DAY_MS, Seasonal, SeasonMode } from '../src/detect/seasonal.js';
+import { resizeNow } from '../src/series/component.js';
 import { gaussian, STEP_MS, T0 } from './detect-helpers.js';
 
 test('normal tail helpers are accurate and finite far out', () => {
@@ -21,7 +22,7 @@ test('normal tail helpers are accurate and finite far out', () => {
 
 test('robust level: a spike scores high and barely moves the level', () => {
   const d = new RobustLevel();
-  d.resize(2);
+  resizeNow(d, 0, 2);
   d.reset(1);
   const g = gaussian(1);
   const out = new DetectorOutput();
@@ -36,7 +37,7 @@ test('robust level: a spike scores high and barely moves the level', () => {
 
 test('seasonal: finds a daily pattern, not one in noise, and scores a seasonal break', () => {
   const d = new Seasonal();
-  d.resize(2);
+  resizeNow(d, 0, 2);
   d.reset(0);
   d.reset(1);
   const g = gaussian(2);
@@ -62,7 +63,7 @@ test('seasonal: finds a daily pattern, not one in noise, and scores a seasonal b
 test('seasonal: growing the detector keeps every series profile (bins and weekdays are rows per phase)', () => {
   const run = (initial: number): number[] => {
     const d = new Seasonal();
-    d.resize(initial);
+    resizeNow(d, 0, initial);
     for (let id = 0; id < initial; id++) d.reset(id);
     const g = gaussian(3);
     const out = new DetectorOutput();
@@ -72,7 +73,7 @@ test('seasonal: growing the detector keeps every series profile (bins and weekda
     for (let i = 0; i < 10 * DAY_MS / (4 * STEP_MS); i++, t += 4 * STEP_MS) {
       // New series join over time, growing a detector started small.
       if (i % 400 === 0 && n < 40) {
-        if (n + 8 > initial) d.resize(n + 8);
+        if (n + 8 > initial) resizeNow(d, d.capacity, n + 8);
         for (let id = n; id < n + 8; id++) d.reset(id);
         n += 8;
       }
@@ -92,7 +93,7 @@ test('seasonal: growing the detector keeps every series profile (bins and weekda
 
 test('holt-winters: one-step error flags a level shift at once and then follows it', () => {
   const d = new HoltWinters();
-  d.resize(1);
+  resizeNow(d, 0, 1);
   d.reset(0);
   const g = gaussian(3);
   const out = new DetectorOutput();
@@ -106,7 +107,7 @@ test('holt-winters: one-step error flags a level shift at once and then follows 
 
 test('drift: page-hinkley confirms a lasting shift with its size, ignores a single spike', () => {
   const d = new DriftDetector();
-  d.resize(1);
+  resizeNow(d, 0, 1);
   d.reset(0);
   const g = gaussian(4);
   for (let i = 0; i < 300; i++) assert.equal(d.update(0, g(), 1), 0);
@@ -121,7 +122,7 @@ test('drift: page-hinkley confirms a lasting shift with its size, ignores a sing
 
 test('variance change raises the calibrated likelihood', () => {
   const lik = new Likelihood();
-  lik.resize(1);
+  resizeNow(lik, 0, 1);
   lik.reset(0);
   const g = gaussian(5);
   for (let i = 0; i < 500; i++) lik.update(0, Math.abs(g()));
@@ -156,7 +157,7 @@ test('isolation forest: an outlying row scores far above ordinary rows', () => {
 
 test('recurrence: an event one interval after a same-interval pair is recurring', () => {
   const r = new Recurrence();
-  r.resize(1);
+  resizeNow(r, 0, 1);
   r.reset(0);
   const every = 8 * 3_600_000;
   let recurring = 0;

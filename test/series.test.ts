@@ -4,7 +4,7 @@ import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/serie
 import { IdentityTable, hintId } from '../src/series/hashtable.js';
 import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
 import { escapeLabelValue, exposedLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
-import { growF64, type SeriesComponent } from '../src/series/component.js';
+import { copyRows, EVERY_ID, grown, prepared, type GrowSteps, type SeriesComponent } from '../src/series/component.js';
 import { createPipeline } from '../src/augur.js';
 import { defaultConfig } from '../src/config/load.js';
 import { Batch } from '../src/ingest/batch.js';
@@ -23,8 +23,8 @@ function labels(name: string, extra: Record<string, string> = {}): Labels {
 class Probe implements SeriesComponent {
   value = new Float64Array(0);
   resets: number[] = [];
-  resize(capacity: number): void {
-    this.value = growF64(this.value, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.value = yield* grown(this.value, capacity, used);
   }
   reset(id: number): void {
     this.value[id] = 0;
@@ -35,19 +35,35 @@ class Probe implements SeriesComponent {
 /** A component with a non-zero initial value, recording how the registry grows and initialises it. */
 class LazyProbe implements SeriesComponent {
   initial = new Float64Array(0);
-  resizes: [number, boolean][] = [];
+  grows: number[] = [];
   inits: [number, number][] = [];
-  resize(capacity: number, lazy = false): void {
-    const old = this.initial.length;
-    this.initial = growF64(this.initial, capacity);
-    this.resizes.push([capacity, lazy]);
-    if (!lazy) this.initIds(old, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.grows.push(capacity);
+    this.initial = yield* grown(this.initial, capacity, used);
   }
   initIds(from: number, to: number): void {
     this.initial.fill(1, from, to);
     this.inits.push([from, to]);
   }
   reset(): void {}
+}
+
+/** A component whose growth takes a step longer than the registry's slice per array, recording its growths. */
+class SlowProbe implements SeriesComponent {
+  arrays = [0, 1, 2, 3].map(() => new Float64Array(0));
+  grows = 0;
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.grows++;
+    for (let k = 0; k < this.arrays.length; k++) {
+      const t = performance.now();
+      while (performance.now() - t < 6);
+      yield;
+      this.arrays[k] = yield* grown(this.arrays[k]!, capacity, used);
+    }
+  }
+  reset(id: number): void {
+    for (const a of this.arrays) a[id] = 0;
+  }
 }
 
 let nextHash = 1;
@@ -162,15 +178,16 @@ describe('series registry', () => {
     const reg = new SeriesRegistry({ maxActive: 10_000, stalenessMs: 60_000 });
     const probe = new LazyProbe();
     reg.addComponent(probe);
-    assert.deepEqual(probe.resizes, [[1024, false]], 'a component added to the registry is initialised at once');
+    assert.deepEqual(probe.grows, [1024], 'a component added to the registry is grown to its capacity');
     for (let i = 0; i < 3000; i++) {
       const { id } = create(reg, 'm', { i: String(i) });
       assert.equal(probe.initial[id], 1, `id ${id} was initialised before it was handed out`);
     }
-    assert.deepEqual(probe.resizes.slice(1), [[2048, true], [4096, true]], 'the registry grows its components lazily');
+    // Without a turn of the event loop, each growth started in the background is completed when ids run out.
+    assert.deepEqual(probe.grows.slice(1), [2048, 4096]);
     // Ranges from the registry: contiguous from 0, never past the capacity of the time.
     let next = 0;
-    for (const [from, to] of probe.inits.slice(1)) {
+    for (const [from, to] of probe.inits.filter(([f, t]) => t > f)) {
       assert.equal(from, next);
       assert.ok(to > from && to <= 4096);
       next = to;
@@ -202,6 +219,111 @@ describe('series registry', () => {
     // Memory for ids not handed out yet is left unwritten (zero), not filled with initial values.
     assert.equal(scorer.expected[4095], 0);
     assert.equal(scorer.seasonal.period[4095], 0);
+  });
+
+  it('grows in the background, over several event-loop turns, once half the capacity is handed out', async () => {
+    const reg = new SeriesRegistry({ maxActive: 100_000, stalenessMs: 60_000 });
+    const probe = new SlowProbe();
+    reg.addComponent(probe);
+    const marked: number[] = [];
+    const mark = (id: number): void => {
+      for (const a of probe.arrays) a[id] = id + 1;
+      marked.push(id);
+    };
+    for (let i = 0; i < 512; i++) mark(create(reg, 'm', { i: String(i) }).id);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(probe.grows, 1, 'no growth below half the capacity');
+    mark(create(reg, 'm', { i: '512' }).id);
+    // Requests go on between the steps: they create series and write state, into old arrays or new.
+    let turns = 0;
+    while (reg.capacity === 1024) {
+      assert.ok(turns < 100, 'the growth ends');
+      await new Promise((r) => setImmediate(r));
+      turns++;
+      mark(create(reg, 'm', { i: `t${turns}` }).id);
+    }
+    assert.ok(turns >= probe.arrays.length, `spread over ${turns} turns`);
+    assert.equal(reg.capacity, 2048);
+    for (const a of probe.arrays) {
+      assert.equal(a.length, 2048);
+      for (const id of marked) assert.equal(a[id], id + 1, `state of id ${id} written during the growth is kept`);
+    }
+    for (let i = 0; i < 600; i++) create(reg, 'more', { i: String(i) });
+    assert.equal(reg.active, 512 + 1 + turns + 600);
+  });
+
+  it('completes a growth in progress at once when asked (before a snapshot records the arrays)', () => {
+    const reg = new SeriesRegistry({ maxActive: 100_000, stalenessMs: 60_000 });
+    const probe = new SlowProbe();
+    reg.addComponent(probe);
+    for (let i = 0; i < 600; i++) create(reg, 'm', { i: String(i) });
+    assert.equal(reg.capacity, 1024);
+    reg.completeGrowth();
+    assert.equal(reg.capacity, 2048);
+    for (const a of probe.arrays) assert.equal(a.length, 2048);
+    reg.completeGrowth();
+    assert.equal(reg.capacity, 2048, 'nothing to complete');
+  });
+
+  it('grows no further than max_active', () => {
+    const reg = new SeriesRegistry({ maxActive: 1500, stalenessMs: 60_000 });
+    const probe = new Probe();
+    reg.addComponent(probe);
+    for (let i = 0; i < 1600; i++) create(reg, 'm', { i: String(i) }, i * 1000);
+    reg.completeGrowth();
+    assert.equal(reg.capacity, 1500);
+    assert.equal(reg.highWater, 1500);
+    assert.equal(probe.value.length, 1500);
+    assert.equal(reg.evicted, 100);
+  });
+
+  it('gives a pipeline grown in the background the same state as one grown at once', async () => {
+    const run = async (background: boolean): Promise<Map<string, Uint8Array>> => {
+      const pipeline = createPipeline(defaultConfig());
+      const reg = pipeline.registry;
+      reg.options.growSliceMs = 0; // one step per turn
+      const ids: number[] = [];
+      let turns = 0;
+      let t = Date.UTC(2024, 0, 1);
+      const round = (): void => {
+        t += 15_000;
+        for (const id of ids) pipeline.observe(id, t, 100 + ((id * 7 + t / 15_000) % 13), 0);
+      };
+      for (let i = 0; i < 900; i++) {
+        const name = i % 3 === 0 ? 'bg_a' : 'bg_b';
+        ids.push(reg.create(Math.imul(i + 1, 2654435761) >>> 0, i, 20, labels(name, { job: 'j', i: String(i) }), name, -1, 0));
+        if (!background) reg.completeGrowth();
+        if (i >= 500 && i % 4 === 0) {
+          round();
+          if (background && reg.capacity === 1024) {
+            await new Promise((r) => setImmediate(r));
+            turns++;
+          }
+        }
+      }
+      // Part of the growth ran between rounds, the rest completes at once.
+      if (background) assert.ok(reg.capacity === 1024 && turns > 50, `${turns} turns`);
+      reg.completeGrowth();
+      assert.equal(reg.capacity, 2048);
+      const arrays = new Map<string, Uint8Array>();
+      const walk = (o: unknown, path: string, seen: Set<unknown>): void => {
+        if (o === null || typeof o !== 'object' || seen.has(o)) return;
+        seen.add(o);
+        if (ArrayBuffer.isView(o)) {
+          if (o.byteLength >= 2048) arrays.set(path, new Uint8Array(o.buffer, o.byteOffset, o.byteLength).slice());
+          return;
+        }
+        if (Array.isArray(o)) o.forEach((v, i) => walk(v, `${path}[${i}]`, seen));
+        else for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`, seen);
+      };
+      walk(pipeline, 'pipeline', new Set());
+      return arrays;
+    };
+    const background = await run(true);
+    const atOnce = await run(false);
+    assert.deepEqual([...background.keys()].sort(), [...atOnce.keys()].sort());
+    assert.ok(background.size > 80, `${background.size} per-series arrays`);
+    for (const [path, a] of atOnce) assert.ok(Buffer.from(a).equals(Buffer.from(background.get(path)!)), `${path} differs`);
   });
 
   it('evicts the least recently used series at max_active and counts evictions', () => {
@@ -270,6 +392,41 @@ describe('series registry', () => {
     // The next pass starts again from the first id.
     assert.equal(reg.sweepSlice(7000, Infinity), true);
     assert.equal(reg.active, 0);
+  });
+});
+
+describe('growth helpers', () => {
+  it('copies only the ids in use, per id or per row, and leaves the rest zero', () => {
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const steps = grown(a, 8, () => 2, 2);
+    let b: Float32Array | undefined;
+    for (let r = steps.next(); ; r = steps.next()) if (r.done) { b = r.value; break; }
+    assert.deepEqual([...b], [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // Three rows of four ids grow to three rows of six ids; ids 0..1 are in use.
+    const rows = Int16Array.from([1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24]);
+    const gen = prepared(rows, 18, 3, 6, 2);
+    let c: Int16Array | undefined;
+    for (let r = gen.next(); ; r = gen.next()) if (r.done) { c = r.value; break; }
+    assert.equal(c.length, 18);
+    copyRows(rows, c, 4, 6, 3, 2);
+    assert.deepEqual([...c], [1, 2, 0, 0, 0, 0, 11, 12, 0, 0, 0, 0, 21, 22, 0, 0, 0, 0]);
+    // Outside a registry every id is copied.
+    let d: Float32Array | undefined;
+    const all = grown(Float32Array.of(1, 2, 3), 5, EVERY_ID);
+    for (let r = all.next(); ; r = all.next()) if (r.done) { d = r.value; break; }
+    assert.deepEqual([...d], [1, 2, 3, 0, 0]);
+  });
+
+  it('touches fresh memory ahead in bounded steps', () => {
+    const big = new Float64Array(1 << 20);
+    big[5] = 9;
+    let steps = 0;
+    const g = grown(big, 1 << 21, EVERY_ID);
+    let r = g.next();
+    for (; !r.done; r = g.next()) steps++;
+    assert.equal(steps, 9, 'one step for the allocation, then 8 MiB touched a MiB per step (the 8 MiB past it left alone)');
+    assert.equal(r.value[5], 9);
+    assert.equal(r.value.length, 1 << 21);
   });
 });
 

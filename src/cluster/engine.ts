@@ -1,8 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { posMod } from '../util/modulo.js';
 import { durationMs } from '../config/duration.js';
-import type { SeriesComponent } from '../series/component.js';
-import { fillRows, growF32, growF64, growI32, growRows, growU32, growU8 } from '../series/component.js';
+import { copyRows, fillRows, growF64, growI32, grown, prepared, resizeNow, type GrowSteps, type SeriesComponent } from '../series/component.js';
 import { startWorker } from '../workers.js';
 import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
 import { SCALARS } from './features.js';
@@ -136,23 +135,30 @@ export class PeerEngine implements SeriesComponent {
     return R * 4 + 8 + 4 + 8 + 8 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 8 + 4;
   }
 
-  resize(capacity: number, lazy = false): void {
+  /** Grows at once, outside a registry. */
+  resize(capacity: number): void {
+    resizeNow(this, this.capacity, capacity);
+  }
+
+  *grow(capacity: number, used: () => number): GrowSteps {
     if (capacity <= this.capacity) return;
-    const old = this.capacity;
-    this.ring = growRows(this.ring, this.capacity, capacity, R, (n) => new Float32Array(new SharedArrayBuffer(n * 4)));
-    this.bucketSum = growF64(this.bucketSum, capacity);
-    this.bucketCount = growF32(this.bucketCount, capacity);
-    this.lastBucket = growShared(this.lastBucket, capacity);
-    this.madScore = growF32(this.madScore, capacity);
-    this.densityScore = growF32(this.densityScore, capacity);
-    this.flag = growU8(this.flag, capacity);
-    this.groupOf = growI32(this.groupOf, capacity);
-    this.posInGroup = growI32(this.posInGroup, capacity);
-    this.gen = growU32(this.gen, capacity);
-    this.clusterId = growShared(this.clusterId, capacity);
-    this.peerOutlierScore = growF64(this.peerOutlierScore, capacity);
+    const c = this.capacity;
+    this.bucketSum = yield* grown(this.bucketSum, capacity, used);
+    this.bucketCount = yield* grown(this.bucketCount, capacity, used);
+    this.lastBucket = yield* grown(this.lastBucket, capacity, used, 1, shared(this.lastBucket));
+    this.madScore = yield* grown(this.madScore, capacity, used);
+    this.densityScore = yield* grown(this.densityScore, capacity, used);
+    this.flag = yield* grown(this.flag, capacity, used);
+    this.groupOf = yield* grown(this.groupOf, capacity, used);
+    this.posInGroup = yield* grown(this.posInGroup, capacity, used);
+    this.gen = yield* grown(this.gen, capacity, used);
+    this.clusterId = yield* grown(this.clusterId, capacity, used, 1, shared(this.clusterId));
+    this.peerOutlierScore = yield* grown(this.peerOutlierScore, capacity, used);
+    // The ring is laid out by `capacity` (see copyRows): swapped together with it.
+    const ring = yield* prepared(this.ring, R * capacity, R, capacity, Math.min(c, used()), shared(this.ring));
+    copyRows(this.ring, ring, c, capacity, R, used());
+    this.ring = ring;
     this.capacity = capacity;
-    if (!lazy) this.initIds(old, capacity);
   }
 
   initIds(from: number, to: number): void {
@@ -586,11 +592,10 @@ export class PeerEngine implements SeriesComponent {
 
 type SharedArray = Float32Array | Float64Array | Int32Array;
 
-function growShared<T extends SharedArray>(a: T, length: number): T {
+/** Makes arrays like `a` in shared memory (the round worker reads them). */
+function shared<T extends SharedArray>(a: T): (length: number) => T {
   const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
-  const b = new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
-  b.set(a);
-  return b;
+  return (length) => new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
 }
 
 function labelValue(labels: Labels, name: string): string {

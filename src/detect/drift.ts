@@ -1,5 +1,4 @@
-import { growF32, growU32 } from '../series/component.js';
-import type { SeriesComponent } from '../series/component.js';
+import { grown, type GrowSteps, type SeriesComponent } from '../series/component.js';
 
 /** Mean shift, in sigmas, that the test ignores (half the smallest shift worth re-baselining). */
 const DELTA = 0.5;
@@ -23,13 +22,13 @@ export class DriftDetector implements SeriesComponent {
   /** max(gUp, gDown) after the last update: evidence of a lasting shift, before any reset. */
   lastEvidence = 0;
 
-  resize(capacity: number): void {
-    this.gUp = growF32(this.gUp, capacity);
-    this.gDown = growF32(this.gDown, capacity);
-    this.sumUp = growF32(this.sumUp, capacity);
-    this.sumDown = growF32(this.sumDown, capacity);
-    this.nUp = growU32(this.nUp, capacity);
-    this.nDown = growU32(this.nDown, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.gUp = yield* grown(this.gUp, capacity, used);
+    this.gDown = yield* grown(this.gDown, capacity, used);
+    this.sumUp = yield* grown(this.sumUp, capacity, used);
+    this.sumDown = yield* grown(this.sumDown, capacity, used);
+    this.nUp = yield* grown(this.nUp, capacity, used);
+    this.nDown = yield* grown(this.nDown, capacity, used);
   }
 
   reset(id: number): void {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { posMod } from '../util/modulo.js';
-import { growF32, growF64, growI32 } from '../series/component.js';
+import { grown, type GrowSteps } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { FEATURES, Forest, trainForest } from './forest.js';
 import type { TrainJob, TrainResult } from './forest-worker.js';
@@ -72,13 +72,11 @@ export class ForestDetector implements Detector {
   /** Message of the last training failure, for logs. */
   lastTrainingError = '';
 
-  resize(capacity: number, lazy = false): void {
-    const old = this.slotOf.length;
-    this.slotOf = growI32(this.slotOf, capacity);
-    this.prev = growF64(this.prev, capacity);
-    this.volShort = growF32(this.volShort, capacity);
-    this.volLong = growF32(this.volLong, capacity);
-    if (!lazy) this.initIds(old, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.slotOf = yield* grown(this.slotOf, capacity, used);
+    this.prev = yield* grown(this.prev, capacity, used);
+    this.volShort = yield* grown(this.volShort, capacity, used);
+    this.volLong = yield* grown(this.volLong, capacity, used);
   }
 
   initIds(from: number, to: number): void {

@@ -1,4 +1,4 @@
-import { growF32, growF64, growU32 } from '../series/component.js';
+import { grown, type GrowSteps } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { MAD_TO_SIGMA } from './normal.js';
 import { scaleFloor } from './robust.js';
@@ -23,11 +23,11 @@ export class HoltWinters implements Detector {
   /** Signed one-step error of the last update in sigmas, for the forest features. */
   lastZ = 0;
 
-  resize(capacity: number): void {
-    this.level = growF64(this.level, capacity);
-    this.trend = growF64(this.trend, capacity);
-    this.mae = growF32(this.mae, capacity);
-    this.n = growU32(this.n, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.level = yield* grown(this.level, capacity, used);
+    this.trend = yield* grown(this.trend, capacity, used);
+    this.mae = yield* grown(this.mae, capacity, used);
+    this.n = yield* grown(this.n, capacity, used);
   }
 
   reset(id: number): void {

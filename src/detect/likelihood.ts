@@ -1,5 +1,4 @@
-import { growF32, growU32 } from '../series/component.js';
-import type { SeriesComponent } from '../series/component.js';
+import { grown, type GrowSteps, type SeriesComponent } from '../series/component.js';
 
 /** Memory of the long-run distribution of the combined raw score, in samples. */
 const LONG = 1000;
@@ -29,12 +28,12 @@ export class Likelihood implements SeriesComponent {
   zDecision = 0;
   novelty = 0;
 
-  resize(capacity: number): void {
-    this.mean = growF32(this.mean, capacity);
-    this.var = growF32(this.var, capacity);
-    this.short = growF32(this.short, capacity);
-    this.peak = growF32(this.peak, capacity);
-    this.n = growU32(this.n, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.mean = yield* grown(this.mean, capacity, used);
+    this.var = yield* grown(this.var, capacity, used);
+    this.short = yield* grown(this.short, capacity, used);
+    this.peak = yield* grown(this.peak, capacity, used);
+    this.n = yield* grown(this.n, capacity, used);
   }
 
   reset(id: number): void {

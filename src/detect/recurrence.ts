@@ -1,5 +1,4 @@
-import { growU32, growU8 } from '../series/component.js';
-import type { SeriesComponent } from '../series/component.js';
+import { grown, type GrowSteps, type SeriesComponent } from '../series/component.js';
 
 /** Calibrated level (sigmas) at which a sample starts a surprise event. */
 const EVENT_Z = 3;
@@ -19,9 +18,9 @@ export class Recurrence implements SeriesComponent {
   starts = new Uint32Array(0);
   state = new Uint8Array(0);
 
-  resize(capacity: number): void {
-    this.starts = growU32(this.starts, capacity * KEEP);
-    this.state = growU8(this.state, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.starts = yield* grown(this.starts, capacity, used, KEEP);
+    this.state = yield* grown(this.state, capacity, used);
   }
 
   reset(id: number): void {

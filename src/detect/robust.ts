@@ -1,4 +1,4 @@
-import { growF32, growF64, growU32 } from '../series/component.js';
+import { grown, type GrowSteps } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { MAD_TO_SIGMA } from './normal.js';
 
@@ -25,10 +25,10 @@ export class RobustLevel implements Detector {
   mad = new Float32Array(0);
   n = new Uint32Array(0);
 
-  resize(capacity: number): void {
-    this.level = growF64(this.level, capacity);
-    this.mad = growF32(this.mad, capacity);
-    this.n = growU32(this.n, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.level = yield* grown(this.level, capacity, used);
+    this.mad = yield* grown(this.mad, capacity, used);
+    this.n = yield* grown(this.n, capacity, used);
   }
 
   reset(id: number): void {

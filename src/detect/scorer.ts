@@ -1,5 +1,4 @@
-import { growF32, growF64, growU16, growU32, growU8 } from '../series/component.js';
-import type { SeriesComponent } from '../series/component.js';
+import { grown, resizeNow, type GrowSteps, type SeriesComponent } from '../series/component.js';
 import { DetectorOutput } from './detector.js';
 import { DriftDetector } from './drift.js';
 import { ForestDetector } from './forest-detector.js';
@@ -153,34 +152,37 @@ export class Scorer implements SeriesComponent {
   get trainingSeconds(): number { return this.forest.trainingSeconds; }
   get lastTrainingSeconds(): number { return this.forest.lastTrainingSeconds; }
 
-  resize(capacity: number, lazy = false): void {
+  /** Grows at once, outside a registry. */
+  resize(capacity: number): void {
+    resizeNow(this, this.capacity, capacity);
+  }
+
+  *grow(capacity: number, used: () => number): GrowSteps {
     if (capacity <= this.capacity) return;
-    const old = this.capacity;
+    this.score = yield* grown(this.score, capacity, used);
+    this.anomaly = yield* grown(this.anomaly, capacity, used);
+    this.severity = yield* grown(this.severity, capacity, used);
+    this.expected = yield* grown(this.expected, capacity, used);
+    this.lower = yield* grown(this.lower, capacity, used);
+    this.upper = yield* grown(this.upper, capacity, used);
+    this.anomalySince = yield* grown(this.anomalySince, capacity, used);
+    this.profileOf = yield* grown(this.profileOf, capacity, used);
+    this.n = yield* grown(this.n, capacity, used);
+    this.lastT = yield* grown(this.lastT, capacity, used);
+    this.dt = yield* grown(this.dt, capacity, used);
+    yield* this.recurrence.grow(capacity, used);
+    yield* this.highRecurrence.grow(capacity, used);
+    this.over = yield* grown(this.over, capacity, used);
+    this.calM2 = yield* grown(this.calM2, capacity, used);
+    this.suppress = yield* grown(this.suppress, capacity, used);
+    this.lastRaw = yield* grown(this.lastRaw, capacity, used, ND);
+    yield* this.robust.grow(capacity, used);
+    yield* this.seasonal.grow(capacity, used);
+    yield* this.hw.grow(capacity, used);
+    yield* this.forest.grow(capacity, used);
+    yield* this.drift.grow(capacity, used);
+    yield* this.likelihood.grow(capacity, used);
     this.capacity = capacity;
-    this.score = growF64(this.score, capacity);
-    this.anomaly = growU8(this.anomaly, capacity);
-    this.severity = growU8(this.severity, capacity);
-    this.expected = growF64(this.expected, capacity);
-    this.lower = growF64(this.lower, capacity);
-    this.upper = growF64(this.upper, capacity);
-    this.anomalySince = growF64(this.anomalySince, capacity);
-    this.profileOf = growU16(this.profileOf, capacity);
-    this.n = growU32(this.n, capacity);
-    this.lastT = growF64(this.lastT, capacity);
-    this.dt = growF32(this.dt, capacity);
-    this.recurrence.resize(capacity);
-    this.highRecurrence.resize(capacity);
-    this.over = growU16(this.over, capacity);
-    this.calM2 = growF32(this.calM2, capacity);
-    this.suppress = growU16(this.suppress, capacity);
-    this.lastRaw = growF32(this.lastRaw, capacity * ND);
-    this.robust.resize(capacity);
-    this.seasonal.resize(capacity, true);
-    this.hw.resize(capacity);
-    this.forest.resize(capacity, true);
-    this.drift.resize(capacity);
-    this.likelihood.resize(capacity);
-    if (!lazy) this.initIds(old, capacity);
   }
 
   initIds(from: number, to: number): void {

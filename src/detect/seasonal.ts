@@ -1,4 +1,4 @@
-import { growF32, growF64, growRows, growU32, growU8 } from '../series/component.js';
+import { copyRows, grown, prepared, type GrowSteps } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { posMod } from '../util/modulo.js';
 import { MAD_TO_SIGMA } from './normal.js';
@@ -37,7 +37,7 @@ export class Seasonal implements Detector {
   /**
    * The profile, as 16-bit multiples of the series' `binUnit`: half the memory of floats, and a
    * resolution of 1/32767 of the largest offset, far below any series' noise. One row per bin
-   * (series `id`'s bin `b` at `b * capacity + id`; see growRows), as `dow` has one per weekday.
+   * (series `id`'s bin `b` at `b * capacity + id`; see copyRows), as `dow` has one per weekday.
    */
   bins = new Int16Array(0);
   binUnit = new Float32Array(0);
@@ -50,23 +50,27 @@ export class Seasonal implements Detector {
   /** Seasonal component (expected minus level) of the last update, for the Holt-Winters stage. */
   lastComponent = 0;
 
-  resize(capacity: number, lazy = false): void {
-    const old = this.period.length;
-    this.period = growF64(this.period, capacity);
-    this.mode = growU8(this.mode, capacity);
-    this.level = growF64(this.level, capacity);
+  *grow(capacity: number, used: () => number): GrowSteps {
+    this.period = yield* grown(this.period, capacity, used);
+    this.mode = yield* grown(this.mode, capacity, used);
+    this.level = yield* grown(this.level, capacity, used);
     if (capacity > this.capacity) {
-      this.bins = growRows(this.bins, this.capacity, capacity, BINS);
-      this.dow = growRows(this.dow, this.capacity, capacity, 7);
+      // Both tables are laid out by `capacity`: prepared apart, copied and swapped together.
+      const c = this.capacity;
+      const bins = yield* prepared(this.bins, BINS * capacity, BINS, capacity, Math.min(c, used()));
+      const dow = yield* prepared(this.dow, 7 * capacity, 7, capacity, Math.min(c, used()));
+      copyRows(this.bins, bins, c, capacity, BINS, used());
+      copyRows(this.dow, dow, c, capacity, 7, used());
+      this.bins = bins;
+      this.dow = dow;
       this.capacity = capacity;
     }
-    this.binUnit = growF32(this.binUnit, capacity);
-    this.t0 = growF64(this.t0, capacity);
-    this.n = growU32(this.n, capacity);
-    this.maeFlat = growF32(this.maeFlat, capacity);
-    this.maeProfile = growF32(this.maeProfile, capacity);
-    this.maeWeekly = growF32(this.maeWeekly, capacity);
-    if (!lazy) this.initIds(old, capacity);
+    this.binUnit = yield* grown(this.binUnit, capacity, used);
+    this.t0 = yield* grown(this.t0, capacity, used);
+    this.n = yield* grown(this.n, capacity, used);
+    this.maeFlat = yield* grown(this.maeFlat, capacity, used);
+    this.maeProfile = yield* grown(this.maeProfile, capacity, used);
+    this.maeWeekly = yield* grown(this.maeWeekly, capacity, used);
   }
 
   /** `period`: the configured period new ids start with (see `period`); -1 auto. */

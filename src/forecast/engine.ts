@@ -1,4 +1,4 @@
-import type { SeriesComponent } from '../series/component.js';
+import { grown, resizeNow, type GrowSteps, type SeriesComponent } from '../series/component.js';
 import { posMod } from '../util/modulo.js';
 import type { ForecastConfig } from './config.js';
 import { durationMs } from '../config/duration.js';
@@ -94,16 +94,6 @@ interface Profile {
   thresholdOn: boolean[];
   modelOn: boolean[];
   intervals: IntervalTable;
-}
-
-function growTo<T extends Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int32Array | Int16Array | Int8Array>(
-  a: T,
-  n: number,
-): T {
-  if (a.length >= n) return a;
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }
 
 /**
@@ -240,58 +230,61 @@ export class ForecastEngine implements SeriesComponent {
     return this.cap;
   }
 
-  resize(capacity: number, lazy = false): void {
+  /** Grows at once, outside a registry. */
+  resize(capacity: number): void {
+    resizeNow(this, this.cap, capacity);
+  }
+
+  *grow(capacity: number, used: () => number): GrowSteps {
     if (capacity <= this.cap) return;
     const n = capacity;
-    this.profileOf = growTo(this.profileOf, n);
-    this.groupOf = growTo(this.groupOf, n);
-    this.warm = growTo(this.warm, n);
-    this.stepMs = growTo(this.stepMs, n);
-    this.bucketEnd = growTo(this.bucketEnd, n);
-    this.accSum = growTo(this.accSum, n);
-    this.accCount = growTo(this.accCount, n);
-    this.lastX = growTo(this.lastX, n);
-    this.refreshedQuarter = growTo(this.refreshedQuarter, n);
-    this.buckets = growTo(this.buckets, n);
-    this.dayRing = growTo(this.dayRing, n * DAY_BUCKETS);
-    this.qLo = growTo(this.qLo, n);
-    this.qHi = growTo(this.qHi, n);
-    this.dMin = growTo(this.dMin, n);
-    this.dMax = growTo(this.dMax, n);
-    this.sesL = growTo(this.sesL, n);
-    this.holtS = growTo(this.holtS, n);
-    this.holtB = growTo(this.holtB, n);
-    this.hwL = growTo(this.hwL, n);
-    this.hwB = growTo(this.hwB, n);
-    this.hwT = growTo(this.hwT, n);
-    this.hwS = growTo(this.hwS, n * HW_SLOTS);
-    this.hwScale = growTo(this.hwScale, n);
-    this.season = growTo(this.season, n);
-    this.slotNow = growTo(this.slotNow, n);
-    this.slotSum = growTo(this.slotSum, n);
-    this.slotCount = growTo(this.slotCount, n);
-    this.slotPrevSum = growTo(this.slotPrevSum, n);
-    this.slotPrevCount = growTo(this.slotPrevCount, n);
-    this.slotVisits = growTo(this.slotVisits, n);
-    this.seasonStats = growTo(this.seasonStats, n * SEASON_STATS);
-    this.lstmAt = growTo(this.lstmAt, n);
+    this.profileOf = yield* grown(this.profileOf, n, used);
+    this.groupOf = yield* grown(this.groupOf, n, used);
+    this.warm = yield* grown(this.warm, n, used);
+    this.stepMs = yield* grown(this.stepMs, n, used);
+    this.bucketEnd = yield* grown(this.bucketEnd, n, used);
+    this.accSum = yield* grown(this.accSum, n, used);
+    this.accCount = yield* grown(this.accCount, n, used);
+    this.lastX = yield* grown(this.lastX, n, used);
+    this.refreshedQuarter = yield* grown(this.refreshedQuarter, n, used);
+    this.buckets = yield* grown(this.buckets, n, used);
+    this.dayRing = yield* grown(this.dayRing, n, used, DAY_BUCKETS);
+    this.qLo = yield* grown(this.qLo, n, used);
+    this.qHi = yield* grown(this.qHi, n, used);
+    this.dMin = yield* grown(this.dMin, n, used);
+    this.dMax = yield* grown(this.dMax, n, used);
+    this.sesL = yield* grown(this.sesL, n, used);
+    this.holtS = yield* grown(this.holtS, n, used);
+    this.holtB = yield* grown(this.holtB, n, used);
+    this.hwL = yield* grown(this.hwL, n, used);
+    this.hwB = yield* grown(this.hwB, n, used);
+    this.hwT = yield* grown(this.hwT, n, used);
+    this.hwS = yield* grown(this.hwS, n, used, HW_SLOTS);
+    this.hwScale = yield* grown(this.hwScale, n, used);
+    this.season = yield* grown(this.season, n, used);
+    this.slotNow = yield* grown(this.slotNow, n, used);
+    this.slotSum = yield* grown(this.slotSum, n, used);
+    this.slotCount = yield* grown(this.slotCount, n, used);
+    this.slotPrevSum = yield* grown(this.slotPrevSum, n, used);
+    this.slotPrevCount = yield* grown(this.slotPrevCount, n, used);
+    this.slotVisits = yield* grown(this.slotVisits, n, used);
+    this.seasonStats = yield* grown(this.seasonStats, n, used, SEASON_STATS);
+    this.lstmAt = yield* grown(this.lstmAt, n, used);
     for (let h = 0; h < this.horizonMs.length; h++) {
-      this.forecast[h] = growTo(this.forecast[h]!, n);
-      this.lower[h] = growTo(this.lower[h]!, n);
-      this.upper[h] = growTo(this.upper[h]!, n);
-      this.lstmChange[h] = growTo(this.lstmChange[h]!, n);
-      this.pend[h] = growTo(this.pend[h]!, n * MODEL_COUNT);
-      this.pendDue[h] = growTo(this.pendDue[h]!, n);
-      this.mae[h] = growTo(this.mae[h]!, n * MODEL_COUNT);
-      this.evals[h] = growTo(this.evals[h]!, n);
-      this.chosen[h] = growTo(this.chosen[h]!, n);
+      this.forecast[h] = yield* grown(this.forecast[h]!, n, used);
+      this.lower[h] = yield* grown(this.lower[h]!, n, used);
+      this.upper[h] = yield* grown(this.upper[h]!, n, used);
+      this.lstmChange[h] = yield* grown(this.lstmChange[h]!, n, used);
+      this.pend[h] = yield* grown(this.pend[h]!, n, used, MODEL_COUNT);
+      this.pendDue[h] = yield* grown(this.pendDue[h]!, n, used);
+      this.mae[h] = yield* grown(this.mae[h]!, n, used, MODEL_COUNT);
+      this.evals[h] = yield* grown(this.evals[h]!, n, used);
+      this.chosen[h] = yield* grown(this.chosen[h]!, n, used);
     }
     for (let t = 0; t < this.thresholds.length; t++) {
-      this.breachSeconds[t] = growTo(this.breachSeconds[t]!, n);
+      this.breachSeconds[t] = yield* grown(this.breachSeconds[t]!, n, used);
     }
-    const old = this.cap;
     this.cap = capacity;
-    if (!lazy) this.initIds(old, capacity);
   }
 
   initIds(from: number, to: number): void {

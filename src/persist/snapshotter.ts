@@ -11,7 +11,7 @@ import { collectClasses, fingerprint, type WalkOptions } from './walk.js';
 export const SNAPSHOT_FILE = 'augur.snapshot';
 
 /** Registry fields rebuilt by `rebuildIndexes()` instead of persisted, and the registry wiring. */
-const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo']);
+const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo', 'growth', 'growthTimer', 'stepGrowth']);
 /** Classes whose state lives in a worker thread and is rebuilt there: not persisted. */
 const SKIP_CLASSES = new Set(['LstmRunner']);
 
@@ -118,6 +118,8 @@ export class Snapshotter {
       // meanwhile, so that an id's identity and its labels, written at different moments, still
       // belong to one series; series created meanwhile get ids past the snapshot's high-water mark.
       const registry = this.pipeline.registry;
+      // Arrays are recorded as they are now: none half grown.
+      registry.completeGrowth();
       registry.holdFreeIds = true;
       try {
         const r = await writeSnapshot(this.file, this.pipeline, {

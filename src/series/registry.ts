@@ -1,23 +1,23 @@
 import { LRUCache } from 'lru-cache';
 import { IdentityTable } from './hashtable.js';
-import { growF64, growI32, growU32, growU8, type SeriesComponent } from './component.js';
+import { grown, runSteps, type GrowSteps, type SeriesComponent } from './component.js';
 import { KIND_COUNTER, KIND_GAUGE, kindFromMetadata, kindFromSuffix, kindOfType } from './kind.js';
 import { exposedLabelText, keepsNames, labelsFromExposedText } from './labels.js';
 
 export interface RegistryOptions {
   maxActive: number;
   stalenessMs: number;
+  /** Work a background growth does per event-loop turn (tests set 0: one step per turn). */
+  growSliceMs?: number;
 }
 
 const SEP = '\u0000';
 /** Ids initialised at a time past `highWater` (see `initIds`): a few hundred KiB of state. */
 const INIT_CHUNK = 256;
+/** A growth starts in the background once this share of the capacity has been handed out. */
+const GROW_AT = 0.5;
+const GROW_SLICE_MS = 4;
 
-/**
- * A string built by concatenation is a tree of its pieces until V8 flattens it; series strings live
- * for the series' lifetime, so they are flattened once (the trick of pino's flatstr) rather than
- * keeping every piece alive.
- */
 /**
  * A string built by concatenation is a tree of rope nodes in V8, several times the size of its
  * characters; a label string is kept for the life of its series, so it is copied flat once.
@@ -130,9 +130,16 @@ export class SeriesRegistry {
   /**
    * Components' arrays hold their initial values for ids below this (at least `highWater`); ids
    * past it get them in chunks as they are first handed out, so that a doubled capacity commits
-   * no memory for ids not in use yet (see SeriesComponent.resize).
+   * no memory for ids not in use yet (see SeriesComponent.grow).
    */
   private initializedTo = 0;
+  /**
+   * The growth in progress, if any. Doubling the capacity copies every id's state into fresh
+   * memory, seconds of page faults at a million series; started when half the capacity is in
+   * use, it runs a slice per event-loop turn between requests instead of inside one of them.
+   */
+  private growth: GrowSteps | null = null;
+  private growthTimer: NodeJS.Immediate | undefined;
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
@@ -141,7 +148,7 @@ export class SeriesRegistry {
     this.table = new IdentityTable(() => this.hashHi, () => this.keyLen);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, options.maxActive) });
     this.lruGranularitySec = Math.floor(Math.min(60_000, options.stalenessMs / 5) / 1000);
-    this.resize(1024);
+    runSteps(this.growSteps(1024));
   }
 
   get active(): number {
@@ -149,8 +156,10 @@ export class SeriesRegistry {
   }
 
   addComponent(c: SeriesComponent): void {
+    this.completeGrowth();
     this.components.push(c);
-    c.resize(this.capacity);
+    runSteps(c.grow(this.capacity, () => this.initializedTo));
+    c.initIds?.(0, this.initializedTo);
   }
 
   onCreate(fn: (info: SeriesInfo) => void): void {
@@ -208,7 +217,8 @@ export class SeriesRegistry {
     if (this.freeIds.length > 0 && !this.holdFreeIds) id = this.freeIds.pop()!;
     else {
       id = this.highWater++;
-      if (id >= this.capacity) this.resize(Math.max(1024, this.capacity * 2));
+      if (id >= this.capacity) this.completeGrowth(true);
+      else if (this.growth === null && id >= this.capacity * GROW_AT && this.capacity < this.options.maxActive) this.startGrowth();
       if (id >= this.initializedTo) this.initIds(id);
     }
     for (const c of this.components) c.reset(id);
@@ -283,8 +293,8 @@ export class SeriesRegistry {
       this.table.insert(id, this.hashLo[id]!);
       this.lru.set(id, id);
     }
-    for (const c of this.components) c.resize(this.capacity);
     this.initializedTo = this.highWater;
+    for (const c of this.components) runSteps(c.grow(this.capacity, () => this.initializedTo));
   }
 
   /** Removes series not seen for the staleness period. Returns how many went. */
@@ -392,22 +402,67 @@ export class SeriesRegistry {
     this.initializedTo = to;
   }
 
-  private resize(capacity: number): void {
+  /**
+   * Takes the remaining steps of a growth in progress at once (before a snapshot records the
+   * arrays, or when ids run out before it is done); with `orStart`, grows now if none is.
+   */
+  completeGrowth(orStart = false): void {
+    if (this.growth === null) {
+      if (!orStart) return;
+      this.growth = this.growSteps(this.nextCapacity());
+    }
+    runSteps(this.growth);
+    this.endGrowth();
+  }
+
+  private startGrowth(): void {
+    this.growth = this.growSteps(this.nextCapacity());
+    this.growthTimer = setImmediate(this.stepGrowth).unref();
+  }
+
+  private readonly stepGrowth = (): void => {
+    const g = this.growth;
+    if (g === null) return;
+    const until = performance.now() + (this.options.growSliceMs ?? GROW_SLICE_MS);
+    do {
+      if (g.next().done) {
+        this.endGrowth();
+        return;
+      }
+    } while (performance.now() < until);
+    this.growthTimer = setImmediate(this.stepGrowth).unref();
+  };
+
+  private endGrowth(): void {
+    this.growth = null;
+    if (this.growthTimer !== undefined) clearImmediate(this.growthTimer);
+    this.growthTimer = undefined;
+  }
+
+  /** Doubles, but not past `maxActive` when below it: ids past it are only taken while a snapshot holds free ids back. */
+  private nextCapacity(): number {
+    const double = Math.max(1024, this.capacity * 2);
+    return this.capacity < this.options.maxActive ? Math.min(double, Math.max(1024, this.options.maxActive)) : double;
+  }
+
+  /** The registry's arrays, then each component's, an array per step; the capacity changes at the end. */
+  private *growSteps(capacity: number): GrowSteps {
+    const used = (): number => this.initializedTo;
+    this.hashLo = yield* grown(this.hashLo, capacity, used);
+    this.hashHi = yield* grown(this.hashHi, capacity, used);
+    this.keyLen = yield* grown(this.keyLen, capacity, used);
+    this.alive = yield* grown(this.alive, capacity, used);
+    this.exposed = yield* grown(this.exposed, capacity, used);
+    this.kind = yield* grown(this.kind, capacity, used);
+    this.kindFromMeta = yield* grown(this.kindFromMeta, capacity, used);
+    this.metaGen = yield* grown(this.metaGen, capacity, used);
+    this.typeSeen = yield* grown(this.typeSeen, capacity, used);
+    this.group = yield* grown(this.group, capacity, used);
+    this.ignored = yield* grown(this.ignored, capacity, used);
+    this.lastSeenMs = yield* grown(this.lastSeenMs, capacity, used);
+    this.lruMovedSec = yield* grown(this.lruMovedSec, capacity, used);
+    this.lastTimeMs = yield* grown(this.lastTimeMs, capacity, used);
+    for (const c of this.components) yield* c.grow(capacity, used);
     this.capacity = capacity;
-    this.hashLo = growU32(this.hashLo, capacity);
-    this.hashHi = growU32(this.hashHi, capacity);
-    this.keyLen = growI32(this.keyLen, capacity);
-    this.alive = growU8(this.alive, capacity);
-    this.exposed = growU8(this.exposed, capacity);
-    this.kind = growU8(this.kind, capacity);
-    this.kindFromMeta = growU8(this.kindFromMeta, capacity);
-    this.metaGen = growU32(this.metaGen, capacity);
-    this.typeSeen = growU8(this.typeSeen, capacity);
-    this.group = growI32(this.group, capacity);
-    this.ignored = growU8(this.ignored, capacity);
-    this.lastSeenMs = growF64(this.lastSeenMs, capacity);
-    this.lruMovedSec = growU32(this.lruMovedSec, capacity);
-    this.lastTimeMs = growF64(this.lastTimeMs, capacity);
-    for (const c of this.components) c.resize(capacity, true);
   }
 }
