@@ -155,7 +155,7 @@ export class PeerEngine implements SeriesComponent {
     this.clusterId = yield* grown(this.clusterId, capacity, used, 1, shared(this.clusterId));
     this.peerOutlierScore = yield* grown(this.peerOutlierScore, capacity, used);
     // The ring is laid out by `capacity` (see copyRows): swapped together with it.
-    const ring = yield* prepared(this.ring, R * capacity, R, capacity, Math.min(c, used()), shared(this.ring));
+    const ring = (yield* prepared(this.ring, R * capacity, R, capacity, () => Math.min(c, used()), shared(this.ring))).array;
     copyRows(this.ring, ring, c, capacity, R, used());
     this.ring = ring;
     this.capacity = capacity;

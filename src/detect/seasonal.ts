@@ -57,12 +57,14 @@ export class Seasonal implements Detector {
     if (capacity > this.capacity) {
       // Both tables are laid out by `capacity`: prepared apart, copied and swapped together.
       const c = this.capacity;
-      const bins = yield* prepared(this.bins, BINS * capacity, BINS, capacity, Math.min(c, used()));
-      const dow = yield* prepared(this.dow, 7 * capacity, 7, capacity, Math.min(c, used()));
-      copyRows(this.bins, bins, c, capacity, BINS, used());
-      copyRows(this.dow, dow, c, capacity, 7, used());
-      this.bins = bins;
-      this.dow = dow;
+      const count = (): number => Math.min(c, used());
+      const bins = yield* prepared(this.bins, BINS * capacity, BINS, capacity, count);
+      const dow = yield* prepared(this.dow, 7 * capacity, 7, capacity, count);
+      yield* bins.touchUpTo(count);
+      copyRows(this.bins, bins.array, c, capacity, BINS, used());
+      copyRows(this.dow, dow.array, c, capacity, 7, used());
+      this.bins = bins.array;
+      this.dow = dow.array;
       this.capacity = capacity;
     }
     this.binUnit = yield* grown(this.binUnit, capacity, used);

@@ -49,34 +49,57 @@ const PAGE = 4096;
 const PAGES_PER_STEP = 256;
 
 /**
- * Writes a zero into every page of `bytes[from, to)`, yielding every PAGES_PER_STEP pages. A copy
- * into fresh memory is bound by the kernel mapping each page on its first write (as much as 3 ms
- * per MiB on a virtual machine), not by the copy: taken ahead, a slice per turn, those faults
- * leave the copy itself a plain memcpy.
+ * A zeroed array being prepared for a growth: pages of the elements [r * stride, r * stride + n)
+ * of each row r < rows are touched ahead (see `touch`) for the n ids in use. Ids keep arriving
+ * while a growth runs, so `touchUpTo` goes over the new ones again until it has caught up.
  */
-function* touch(bytes: Uint8Array, from: number, to: number): Generator<void, void, void> {
-  if (to <= from) return;
-  let n = 0;
-  for (let p = from; p < to; p += PAGE) {
-    bytes[p] = 0;
-    if (++n % PAGES_PER_STEP === 0) yield;
+export class Fresh<T extends Typed> {
+  private readonly bytes: Uint8Array;
+  private touched = 0;
+  private pages = 0;
+
+  constructor(readonly array: T, private readonly rows: number, private readonly stride: number) {
+    this.bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   }
-  bytes[to - 1] = 0;
+
+  /** Touches up to `count()` elements per row, a slice per step; returns once caught up (a few passes at most). */
+  *touchUpTo(count: () => number): Generator<void, void, void> {
+    const size = this.array.BYTES_PER_ELEMENT;
+    for (let pass = 0; pass < 4; pass++) {
+      const to = count();
+      if (to <= this.touched) return;
+      for (let r = 0; r < this.rows; r++) yield* this.touch((r * this.stride + this.touched) * size, (r * this.stride + to) * size);
+      this.touched = to;
+    }
+  }
+
+  /**
+   * Writes a zero into every page of bytes [from, to), yielding every PAGES_PER_STEP pages (counted
+   * across rows). A copy into fresh memory is bound by the kernel mapping each page on its first
+   * write (as much as 3 ms per MiB on a virtual machine), not by the copy: taken ahead, a slice per
+   * turn, those faults leave the copy itself a plain memcpy.
+   */
+  private *touch(from: number, to: number): Generator<void, void, void> {
+    if (to <= from) return;
+    const bytes = this.bytes;
+    for (let p = from; p < to; p += PAGE) {
+      bytes[p] = 0;
+      if (++this.pages % PAGES_PER_STEP === 0) yield;
+    }
+    bytes[to - 1] = 0;
+  }
 }
 
 /**
- * A zeroed array like `a` of `length` elements, from `make` when given (shared memory), whose
- * pages for the elements [r * stride, r * stride + count) of each row r < rows are touched ahead
- * (see `touch`), a slice per step; at least one step per array. The caller copies and swaps it in
- * one step.
+ * Allocates a zeroed array like `a` of `length` elements (from `make` when given: shared memory)
+ * and touches it ahead up to `count()` elements per row; at least one step. The caller copies
+ * into it and swaps it in one step.
  */
-export function* prepared<T extends Typed>(a: T, length: number, rows: number, stride: number, count: number, make?: (n: number) => T): Generator<void, T, void> {
-  const b = make !== undefined ? make(length) : new (a.constructor as new (n: number) => T)(length);
+export function* prepared<T extends Typed>(a: T, length: number, rows: number, stride: number, count: () => number, make?: (n: number) => T): Generator<void, Fresh<T>, void> {
+  const f = new Fresh(make !== undefined ? make(length) : new (a.constructor as new (n: number) => T)(length), rows, stride);
   yield;
-  const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  const size = b.BYTES_PER_ELEMENT;
-  for (let r = 0; r < rows; r++) yield* touch(bytes, r * stride * size, (r * stride + count) * size);
-  return b;
+  yield* f.touchUpTo(count);
+  return f;
 }
 
 /**
@@ -85,9 +108,9 @@ export function* prepared<T extends Typed>(a: T, length: number, rows: number, s
  */
 export function* grown<T extends Typed>(a: T, capacity: number, used: () => number, per = 1, make?: (n: number) => T): Generator<void, T, void> {
   if (a.length >= capacity * per) return a;
-  const b = yield* prepared(a, capacity * per, 1, 0, Math.min(a.length, used() * per), make);
-  const n = Math.min(a.length, used() * per);
-  b.set(a.subarray(0, n));
+  const count = (): number => Math.min(a.length, used() * per);
+  const b = (yield* prepared(a, capacity * per, 1, 0, count, make)).array;
+  b.set(a.subarray(0, count()));
   return b;
 }
 
@@ -95,7 +118,7 @@ export function* grown<T extends Typed>(a: T, capacity: number, used: () => numb
  * Per-series tables indexed by a phase (a bin of the day, a day of the week) are laid out in
  * `rows` rows of one entry per series: series `id` of row `r` at `r * capacity + id`. At any
  * moment every series is in the same phase, so one request's updates fall in one dense row
- * instead of one cache line per series. `prepared(a, rows * to, rows, to, used)` makes the grown
+ * instead of one cache line per series. `prepared(a, rows * to, rows, to, count)` makes the grown
  * array; this copies the first `used` ids of every row from the layout of `from` ids per row.
  */
 export function copyRows(a: Typed, b: Typed, from: number, to: number, rows: number, used: number): void {
