@@ -229,8 +229,16 @@ export class Pipeline {
   }
 }
 
+/** A Buffer over the body being read, made once per body rather than once per label. */
+let textView: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+let textOf: Uint8Array | null = null;
+
 function text(b: Uint8Array, s: number, e: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8');
+  if (textOf !== b) {
+    textView = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    textOf = b;
+  }
+  return textView.toString('utf8', s, e);
 }
 
 function validateUtf8(batch: Batch, s: number): void {
