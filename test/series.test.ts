@@ -535,6 +535,63 @@ describe('identity hash table', () => {
     }
   });
 
+  it('stays exact while it builds its next table as it fills (inserts and removals interleaved, colliding hashes)', () => {
+    const N = 6000;
+    const his = new Uint32Array(N);
+    const lens = new Int32Array(N).fill(7);
+    const los = new Uint32Array(N);
+    const rnd = prng(77);
+    for (let id = 0; id < N; id++) {
+      his[id] = id;
+      // Few distinct low halves: long probe runs, so removals shift entries across the moved boundary.
+      los[id] = Math.floor(rnd() * 64) * 0x1000 + (rnd() < 0.5 ? 0 : Math.floor(rnd() * 4096));
+    }
+    const t = new IdentityTable(() => his, () => lens, 8);
+    const live = new Set<number>();
+    let nextId = 0;
+    const freed: number[] = [];
+    let sizes = new Set<number>();
+    for (let op = 0; op < 40_000; op++) {
+      const grow = live.size < 200 || rnd() < (op < 30_000 ? 0.6 : 0.35);
+      if (grow && (nextId < N || freed.length > 0)) {
+        const id = freed.length > 0 && rnd() < 0.5 ? freed.pop()! : nextId < N ? nextId++ : freed.pop()!;
+        t.insert(id, los[id]!);
+        live.add(id);
+      } else if (live.size > 0) {
+        const ids = [...live];
+        const id = ids[Math.floor(rnd() * ids.length)]!;
+        t.remove(id, los[id]!);
+        live.delete(id);
+        freed.push(id);
+      }
+      sizes.add(t.shared.length);
+      if (op % 97 === 0) {
+        assert.equal(t.count, live.size);
+        for (const id of live) assert.equal(t.find(los[id]!, his[id]!, 7), id, `live id ${id} found at op ${op}`);
+        for (const id of freed.slice(-20)) assert.equal(t.find(los[id]!, his[id]!, 7), -1, `removed id ${id} gone at op ${op}`);
+      }
+    }
+    assert.ok(sizes.size >= 8, `the table took over its next one ${sizes.size - 1} times`);
+    // Every entry of the table in use is live and found where it is: the next tables were built whole.
+    const slots = t.shared;
+    let entries = 0;
+    for (let k = 0; k < slots.length; k += 2) if (slots[k]! >= 0) { entries++; assert.ok(live.has(slots[k]!)); }
+    assert.equal(entries, live.size);
+    sizes = new Set();
+  });
+
+  it('builds no next table it could never take over (limit)', () => {
+    const his = new Uint32Array(64);
+    const lens = new Int32Array(64);
+    const t = new IdentityTable(() => his, () => lens, 16, 8);
+    for (let id = 0; id < 8; id++) t.insert(id, id * 7);
+    assert.equal(t.shared.length, 32, 'still 16 slots');
+    assert.equal((t as unknown as { next: Int32Array | null }).next, null);
+    const u = new IdentityTable(() => his, () => lens, 16, 9);
+    for (let id = 0; id < 7; id++) u.insert(id, id * 7);
+    assert.notEqual((u as unknown as { next: Int32Array | null }).next, null, 'a ninth entry would need it');
+  });
+
   it('removing an id that is not present changes nothing', () => {
     const his = Uint32Array.from([1, 2, 3]);
     const lens = Int32Array.from([1, 1, 1]);

@@ -153,7 +153,7 @@ export class SeriesRegistry {
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
 
   constructor(readonly options: RegistryOptions) {
-    this.table = new IdentityTable(() => this.hashHi, () => this.keyLen);
+    this.table = new IdentityTable(() => this.hashHi, () => this.keyLen, undefined, options.maxActive);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, options.maxActive) });
     this.lruGranularitySec = Math.floor(Math.min(60_000, options.stalenessMs / 5) / 1000);
     runSteps(this.growSteps(1024));
@@ -284,7 +284,7 @@ export class SeriesRegistry {
    * LRU list (in id order), the free ids and the group and name indexes from them.
    */
   rebuildIndexes(): void {
-    this.table = new IdentityTable(() => this.hashHi, () => this.keyLen);
+    this.table = new IdentityTable(() => this.hashHi, () => this.keyLen, undefined, this.options.maxActive);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, this.options.maxActive) });
     this.freeIds = [];
     this.groupIndex.clear();
