@@ -550,7 +550,7 @@ describe('identity hash table', () => {
     const live = new Set<number>();
     let nextId = 0;
     const freed: number[] = [];
-    let sizes = new Set<number>();
+    const sizes = new Set<number>();
     for (let op = 0; op < 40_000; op++) {
       const grow = live.size < 200 || rnd() < (op < 30_000 ? 0.6 : 0.35);
       if (grow && (nextId < N || freed.length > 0)) {
@@ -577,7 +577,6 @@ describe('identity hash table', () => {
     let entries = 0;
     for (let k = 0; k < slots.length; k += 2) if (slots[k]! >= 0) { entries++; assert.ok(live.has(slots[k]!)); }
     assert.equal(entries, live.size);
-    sizes = new Set();
   });
 
   it('builds no next table it could never take over (limit)', () => {
