@@ -11,6 +11,7 @@ const steps: [string, string[]][] = [
   ['/metrics rendering', ['bench/metrics.ts']],
   ['memory per series, scoring state in one process', ['--expose-gc', '--max-old-space-size=8192', 'bench/memory.ts']],
   ['memory per series, a real augur serve fed over HTTP', ['bench/server-memory.ts']],
+  ['taking in a million new series: longest requests and event-loop gaps', ['bench/growth.ts']],
   ['isolation forest: ml-isolation-forest against Augur\'s own', ['bench/forest.ts']],
 ];
 let failed = 0;
