@@ -26,11 +26,11 @@ function receiver(): Receiver {
   return new Receiver({ maxDecodedBytes: 1 << 26, maxSeriesPerRequest: 0, maxLabels: 64, maxNameLength: 1024, maxValueLength: 4096 });
 }
 
-/** Rounds r0..r1 of 300 series (a third counters), one sample per series per 15 s round. */
-function feed(p: Pipeline, rx: Receiver, r0: number, r1: number): void {
+/** Rounds r0..r1 of `n` series (a third counters), one sample per series per 15 s round. */
+function feed(p: Pipeline, rx: Receiver, r0: number, r1: number, n = 300): void {
   for (let r = r0; r < r1; r++) {
     const series = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < n; i++) {
       const counter = i % 3 === 0;
       const t = T0 + r * 15_000;
       const v = counter ? r * (i + 1) * 10 + (r % 7) : 100 + i + 10 * Math.sin((r + i) / 9) + ((r * 7919 + i * 104729) % 13) / 5;
@@ -77,6 +77,33 @@ describe('snapshot and restore', () => {
       assert.equal(b.scorer.expected[id], a.scorer.expected[id], `expected of ${id}`);
     }
     if (a.forecast !== null) for (let h = 0; h < a.forecast.forecast.length; h++) assert.deepEqual(b.forecast!.forecast[h]!.subarray(0, 300), a.forecast.forecast[h]!.subarray(0, 300));
+  });
+
+  it('a snapshot taken while the registry grows restores whole and scores on exactly', async () => {
+    const c = config();
+    const a = createPipeline(c);
+    a.registry.options.growSliceMs = 0; // one growth step per turn
+    const snapA = new Snapshotter(dir, a, c, log, events());
+    const rxA = receiver();
+    feed(a, rxA, 0, 30, 600);
+    // Past half of 1,024 ids a growth has begun; a few of its steps run.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(a.registry.capacity, 1024);
+    assert.equal(a.registry.alive.length, 2048, 'part of the growth done');
+    assert.ok(await snapA.snapshot('test'));
+    assert.equal(a.registry.capacity, 2048, 'completed before the arrays were recorded');
+    const b = createPipeline(c);
+    assert.equal(await new Snapshotter(dir, b, c, log, events()).restore(), 600);
+    assert.equal(b.registry.capacity, 2048);
+    const rxB = receiver();
+    feed(a, rxA, 30, 60, 600);
+    feed(b, rxB, 30, 60, 600);
+    assert.equal(b.registry.created, a.registry.created, 'no series created again');
+    for (let id = 0; id < 600; id++) {
+      assert.equal(b.scorer.score[id], a.scorer.score[id], `score of ${id}`);
+      assert.equal(b.scorer.expected[id], a.scorer.expected[id], `expected of ${id}`);
+    }
+    assert.deepEqual(b.scorer.seasonal.bins.subarray(0, 600), a.scorer.seasonal.bins.subarray(0, 600));
   });
 
   it('refuses a corrupt, truncated or incompatible snapshot: counted, moved aside, fresh start', async () => {
