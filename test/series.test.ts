@@ -265,6 +265,28 @@ describe('series registry', () => {
     assert.equal(reg.capacity, 1024, 'not done yet: the probe takes longer');
   });
 
+  it('drops a background growth whose step throws, and grows when ids run out', async () => {
+    const reg = new SeriesRegistry({ maxActive: 100_000, stalenessMs: 60_000 });
+    const probe = new Probe();
+    let failures = 1;
+    const flaky: SeriesComponent = {
+      *grow(capacity: number, used: () => number): GrowSteps {
+        yield;
+        if (capacity > 1024 && failures-- > 0) throw new RangeError('Array buffer allocation failed');
+        yield* probe.grow(capacity, used);
+      },
+      reset: (id) => probe.reset(id),
+    };
+    reg.addComponent(flaky);
+    for (let i = 0; i < 600; i++) create(reg, 'm', { i: String(i) });
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(reg.capacity, 1024, 'the failed growth was dropped, not thrown from the timer');
+    for (let i = 0; i < 600; i++) create(reg, 'n', { i: String(i) });
+    assert.equal(reg.active, 1200);
+    assert.ok(reg.capacity >= 2048);
+    assert.ok(probe.value.length >= reg.capacity);
+  });
+
   it('completes a growth in progress at once when asked (before a snapshot records the arrays)', () => {
     const reg = new SeriesRegistry({ maxActive: 100_000, stalenessMs: 60_000 });
     const probe = new SlowProbe();

@@ -438,17 +438,26 @@ export class SeriesRegistry {
     if (this.growFor(this.options.growSliceMs ?? GROW_SLICE_MS)) this.growthTimer = setImmediate(this.stepGrowth).unref();
   };
 
-  /** Takes steps of the growth in progress for about `ms` (one at least). Returns whether any are left. */
+  /**
+   * Takes steps of the growth in progress for about `ms` (one at least). Returns whether any are
+   * left. A step that throws (memory exhausted) drops the growth rather than throw from a timer or
+   * from the request that paid for it: it is tried again later, at once when ids run out.
+   */
   private growFor(ms: number): boolean {
     const g = this.growth;
     if (g === null) return false;
     const until = performance.now() + ms;
-    do {
-      if (g.next().done) {
-        this.endGrowth();
-        return false;
-      }
-    } while (performance.now() < until);
+    try {
+      do {
+        if (g.next().done) {
+          this.endGrowth();
+          return false;
+        }
+      } while (performance.now() < until);
+    } catch {
+      this.endGrowth();
+      return false;
+    }
     return true;
   }
 
