@@ -12,7 +12,7 @@ import { SelfMetrics } from './expose/self-metrics.js';
 import type { SeriesFamily, TextFamily } from './expose/derived.js';
 import { anomalyFamilies, forecastFamilies, peerFamilies } from './families.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
-import { isV2, registerWriteRoute, writtenHeaders } from './http/write-route.js';
+import { methodNotAllowed, registerWriteRoute } from './http/write-route.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { Receiver } from './ingest/receiver.js';
 import { DecodePool } from './ingest/decode-pool.js';
@@ -168,8 +168,6 @@ export class Augur {
         this.metrics.shed.inc({ cause });
         this.metrics.writeRejected.inc({ reason: 'overloaded' });
         const why = cause === 'inflight' ? `${this.writesInFlight} write requests in flight` : `event loop lagging ${Math.round(this.lagMs)} ms`;
-        // Remote write 2.0 answers carry the written counts, failures included.
-        if (isV2(req.headers['content-type'])) writtenHeaders(reply, 0, 0, 0);
         void reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${why}; retry later\n`);
         return;
       }
@@ -177,7 +175,11 @@ export class Augur {
       reply.raw.once('close', () => this.writesInFlight--);
       done();
     });
-    app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
+    app.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0]!;
+      if (path === '/api/v1/write') return methodNotAllowed(req, reply, this.metrics);
+      return reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${path}\n`);
+    });
     registerWriteRoute(app, {
       receiver,
       pool,

@@ -125,7 +125,8 @@ export class Pipeline {
 
   /**
    * Applies a decoded request. Every series is resolved (and new label sets validated) before any
-   * sample is scored, so a request that is rejected changes no model.
+   * sample is scored, so a request that is rejected changes no model. Returns the samples written:
+   * all but those dropped as out of order or as Augur's own derived series.
    */
   ingest(batch: Batch, nowMs: number): number {
     const reg = this.registry;
@@ -139,6 +140,8 @@ export class Pipeline {
       reg.setMetadata(name, batch.metaType[m]!);
     }
     let accepted = 0;
+    const stats = this.stats;
+    const droppedBefore = stats.samplesOutOfOrder + stats.samplesDerivedIgnored;
     const evicted = reg.evicted;
     for (let s = 0; s < n; s++) {
       let id = ids[s]!;
@@ -160,28 +163,29 @@ export class Pipeline {
       }
       accepted += count;
     }
-    this.stats.histograms += batch.histogramCount;
-    this.stats.exemplars += batch.exemplarCount;
-    return accepted;
+    stats.histograms += batch.histogramCount;
+    stats.exemplars += batch.exemplarCount;
+    return accepted - (stats.samplesOutOfOrder + stats.samplesDerivedIgnored - droppedBefore);
   }
 
   /** One sample of series `id` at sample time `tMs`; `stale` marks Prometheus's stale NaN. */
   observe(id: number, tMs: number, value: number, stale: number): void {
     const reg = this.registry;
-    if (stale !== 0) {
-      reg.exposed[id] = 0;
-      this.stats.staleMarkers++;
-      return;
-    }
     if (reg.ignored[id] === 1) {
       this.stats.samplesDerivedIgnored++;
       return;
     }
+    // A stale marker is a sample too: one older than the series' latest does not end it.
     if (!(tMs > reg.lastTimeMs[id]!)) {
       this.stats.samplesOutOfOrder++;
       return;
     }
     reg.lastTimeMs[id] = tMs;
+    if (stale !== 0) {
+      reg.exposed[id] = 0;
+      this.stats.staleMarkers++;
+      return;
+    }
     if (value !== value || value === Infinity || value === -Infinity) {
       // Accepted, never learned from: one NaN or Inf must not poison a model.
       this.stats.samplesNonFinite++;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { compress, encodeV1 } from './helpers/remote-write.js';
-import { V1_CONTENT_TYPE, request, startAugur, type Server } from './helpers/server.js';
+import { V1_CONTENT_TYPE, V2_CONTENT_TYPE, request, startAugur, type Server } from './helpers/server.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 let dir = '';
@@ -53,6 +53,11 @@ describe('bearer-token authentication', () => {
     assert.match(String(r.headers['www-authenticate']), /^Bearer realm="augur"/);
     const wrong = await request(`${server.url}/api/v1/write`, { method: 'POST', headers: { ...writeHeaders, authorization: 'Bearer secret-token-3' }, body: body() });
     assert.equal(wrong.status, 401);
+    assert.equal(r.headers['x-prometheus-remote-write-samples-written'], undefined);
+    // A 2.0 refusal says nothing was written.
+    const v2 = await request(`${server.url}/api/v1/write`, { method: 'POST', headers: { ...writeHeaders, 'content-type': V2_CONTENT_TYPE, 'x-prometheus-remote-write-version': '2.0.0' }, body: body() });
+    assert.equal(v2.status, 401);
+    for (const what of ['samples', 'histograms', 'exemplars']) assert.equal(v2.headers[`x-prometheus-remote-write-${what}-written`], '0', what);
     assert.equal(server.augur.pipeline.registry.active, 0, 'nothing reached the models');
   });
 
@@ -71,7 +76,7 @@ describe('bearer-token authentication', () => {
     assert.equal(m.status, 200);
     assert.match(m.text, /augur_http_auth_failures_total\{reason="missing"\} [1-9]/);
     assert.match(m.text, /augur_http_auth_failures_total\{reason="invalid"\} [1-9]/);
-    assert.match(m.text, /augur_write_requests_rejected_total\{reason="unauthorized"\} 2/);
+    assert.match(m.text, /augur_write_requests_rejected_total\{reason="unauthorized"\} 3/);
     assert.doesNotMatch(m.text, /secret-token/);
   });
 });

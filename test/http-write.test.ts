@@ -97,6 +97,14 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     assert.equal(res.status, 204, res.text);
     assert.equal(res.body.length, 0);
     assertWrittenHeaders(res, 5, 2, 3);
+    // Samples dropped as out of order (older than, or as old as, the series' latest) are not written.
+    const ooo = await postProto(server, encodeV2([
+      { labels: { __name__: 'v2_ooo', job: 'j' }, samples: [T0 + 2000, T0, T0 + 1000, T0 + 2000, T0 + 3000].map((timestamp) => ({ value: 1, timestamp })) },
+    ]), 2);
+    assert.equal(ooo.status, 204, ooo.text);
+    assertWrittenHeaders(ooo, 2, 0, 0);
+    const resent = await postProto(server, encodeV2([{ labels: { __name__: 'v2_ooo', job: 'j' }, samples: [{ value: 1, timestamp: T0 + 3000 }] }]), 2);
+    assertWrittenHeaders(resent, 0, 0, 0);
     // An empty v2 request: all zero.
     const empty = await postProto(server, encodeV2Raw({ symbols: [''] }), 2);
     assert.equal(empty.status, 204);
@@ -162,14 +170,16 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
 
   it('parses Content-Type and Content-Encoding tolerantly', async () => {
     const v1 = compress(encodeV1([{ labels: { __name__: 'tolerant' }, samples: [{ value: 1, timestamp: T0 }] }]));
-    const v2 = compress(encodeV2([{ labels: { __name__: 'tolerant2' }, samples: [{ value: 1, timestamp: T0 }] }]));
+    // Each 2.0 body a second later than the one before, so that every one writes its sample.
+    let t = T0;
+    const v2Next = () => compress(encodeV2([{ labels: { __name__: 'tolerant2' }, samples: [{ value: 1, timestamp: (t += 1000) }] }]));
     for (const ct of ['application/x-protobuf; proto=prometheus.WriteRequest', 'Application/X-Protobuf;Proto=PROMETHEUS.WRITEREQUEST', 'application/x-protobuf ; proto = "prometheus.WriteRequest" ; charset=utf-8', ' application/x-protobuf ']) {
       const res = await postRaw(server, v1, { contentType: ct });
       assert.equal(res.status, 204, `${ct}: ${res.text}`);
       assertNoWrittenHeaders(res);
     }
     for (const ct of ['application/x-protobuf; proto=io.prometheus.write.v2.Request', 'APPLICATION/X-PROTOBUF;PROTO="io.prometheus.write.v2.Request"', 'application/x-protobuf ;  proto = io.prometheus.write.v2.request ']) {
-      const res = await postRaw(server, v2, { contentType: ct });
+      const res = await postRaw(server, v2Next(), { contentType: ct });
       assert.equal(res.status, 204, `${ct}: ${res.text}`);
       assertWrittenHeaders(res, 1, 0, 0);
     }
@@ -178,16 +188,25 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
       assert.equal(res.status, 204, `${enc}: ${res.text}`);
     }
     // The version header is informational: a mismatch changes nothing.
-    const res = await postRaw(server, v2, { contentType: V2_CONTENT_TYPE, headers: { 'x-prometheus-remote-write-version': '0.1.0' } });
+    const res = await postRaw(server, v2Next(), { contentType: V2_CONTENT_TYPE, headers: { 'x-prometheus-remote-write-version': '0.1.0' } });
     assert.equal(res.status, 204);
+    assertWrittenHeaders(res, 1, 0, 0);
   });
 
-  it('answers 405 to other methods', async () => {
-    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) {
-      const res = await postRaw(server, method === 'GET' || method === 'HEAD' ? new Uint8Array(0) : compress(encodeV1([])), { method });
+  it('answers 405 to other methods, those the router does not know included', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'SEARCH', 'LOCK', 'COPY']) {
+      const res = await postRaw(server, method === 'GET' || method === 'HEAD' || method === 'TRACE' ? new Uint8Array(0) : compress(encodeV1([])), { method });
       assert.equal(res.status, 405, `${method}: ${res.status}`);
       assert.equal(res.headers['allow'], 'POST');
+      assertNoWrittenHeaders(res);
+      const v2 = await postRaw(server, method === 'GET' || method === 'HEAD' || method === 'TRACE' ? new Uint8Array(0) : compress(encodeV2([])), { method, contentType: V2_CONTENT_TYPE });
+      assert.equal(v2.status, 405, `${method} 2.0: ${v2.status}`);
+      assertWrittenHeaders(v2, 0, 0, 0);
     }
+    const m = parseExposition(await getMetrics(server));
+    assert.ok(counterValue(m, 'augur_write_requests_rejected_total', { reason: 'method_not_allowed' }) >= 22);
+    // Elsewhere, an unknown method is still a 404.
+    assert.equal((await request(server.url + '/nowhere', { method: 'TRACE' })).status, 404);
   });
 
   it('answers 400 with a readable reason to every validation error', async () => {
@@ -210,6 +229,8 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
       ['v2 odd labels_refs', encodeV2Raw({ symbols: ['', '__name__', 'm'], timeseries: [{ labelsRefs: [1, 2, 1] }] }), 2, /odd/],
       ['v2 samples and histograms', encodeV2([{ labels: { __name__: 'sh' }, samples: [{ value: 1, timestamp: T0 }], histograms: [{ countInt: 1, sum: 1, schema: 0, timestamp: T0 }] }]), 2, /both/],
       ['v2 empty label set', encodeV2([{ labels: {} }]), 2, /no labels/],
+      ['v2 empty label name (symbol 0)', encodeV2Raw({ symbols: ['', '__name__', 'm'], timeseries: [{ labelsRefs: [1, 2, 0, 0] }] }), 2, /empty name/],
+      ['v2 empty label name (another empty symbol)', encodeV2Raw({ symbols: ['', '__name__', 'm', ''], timeseries: [{ labelsRefs: [1, 2, 3, 3] }] }), 2, /empty name/],
     ];
     for (const [what, raw, version, message] of cases) {
       const res = await postProto(server, raw, version);
@@ -275,6 +296,18 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     assert.ok(Math.abs(find(m, 'augur_expected', { metric: 'v2_counter' })[0]!.value - 10) < 5);
   });
 
+  it('merges two 2.0 metadata fields of one series as protobuf does: a missing type keeps the first', async () => {
+    const series2 = pw().packed(1, [1, 2]);
+    for (let k = 0; k < 40; k++) series2.bytesField(2, sampleMsg(1000 + 10 * k + noise(k), T0 + k * 1000));
+    series2.bytesField(5, pw().uint(1, MetricType.COUNTER)).bytesField(5, pw().uint(3, 3));
+    const raw = pw().bytesField(4, '').bytesField(4, '__name__').bytesField(4, 'merged_meta_gauge').bytesField(4, 'help').bytesField(5, series2).finish();
+    const res = await postProto(server, raw, 2);
+    assert.equal(res.status, 204, res.text);
+    const m = parseExposition(await getMetrics(server));
+    const expected = find(m, 'augur_expected', { metric: 'merged_meta_gauge' })[0]!.value;
+    assert.ok(Math.abs(expected - 10) < 5, `scored as a counter (rate about 10/s): ${expected}`);
+  });
+
   it('switches a series to the kind its metadata gives when metadata arrives later', async () => {
     const first = await postProto(server, encodeV1([{ labels: { __name__: 'late_meta_total' }, samples: series(40, (k) => 1000 + 10 * k + noise(k)) }]));
     assert.equal(first.status, 204);
@@ -330,6 +363,11 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     assert.equal((await postProto(server, encodeV1([{ labels: { __name__: name, job: 's' }, samples: [{ value: 3, timestamp: T0 + 20_000 }] }]))).status, 204);
     m = parseExposition(await getMetrics(server));
     assert.equal(find(m, 'augur_anomaly_score', { metric: name }).length, 1);
+    // A stale marker older than the latest sample is out of order: it does not end the series.
+    assert.equal((await postProto(server, encodeV1([{ labels: { __name__: name, job: 's' }, samples: [{ value: staleMarker(), timestamp: T0 + 15_000 }] }]))).status, 204);
+    m = parseExposition(await getMetrics(server));
+    assert.equal(find(m, 'augur_anomaly_score', { metric: name }).length, 1);
+    assert.equal(counterValue(m, 'augur_stale_markers_total') - before, 1);
     // A 2.0 stale marker works the same.
     assert.equal((await postProto(server, encodeV2([{ labels: { __name__: name, job: 's' }, samples: [{ value: staleMarker(), timestamp: T0 + 30_000 }] }]), 2)).status, 204);
     m = parseExposition(await getMetrics(server));
@@ -486,6 +524,10 @@ describe('size limits', () => {
     const res = await postRaw(server, big);
     assert.equal(res.status, 413, res.text);
     assert.match(res.text, /4096/);
+    assertNoWrittenHeaders(res);
+    const v2 = await postRaw(server, big, { contentType: V2_CONTENT_TYPE });
+    assert.equal(v2.status, 413, v2.text);
+    assertWrittenHeaders(v2, 0, 0, 0);
     // Also when it arrives chunked, without a Content-Length.
     const chunked = await new Promise<number>((resolve, reject) => {
       import('node:http').then(({ request: req }) => {

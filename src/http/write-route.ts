@@ -27,19 +27,17 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
     url: '/api/v1/write',
-    handler(_req, reply) {
-      metrics.writeRejected.inc({ reason: 'method_not_allowed' });
-      return reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('method not allowed: remote write takes POST\n');
+    onSend: zeroCountsUnlessSet,
+    handler(req, reply) {
+      return methodNotAllowed(req, reply, metrics);
     },
   });
-  app.post('/api/v1/write', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.post('/api/v1/write', { onSend: zeroCountsUnlessSet }, async (req: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
-    const v2 = isV2(req.headers['content-type']);
     const shed = deps.overloaded();
     if (shed !== '') {
       metrics.overloaded.inc();
       metrics.writeRejected.inc({ reason: 'overloaded' });
-      if (v2) writtenHeaders(reply, 0, 0, 0);
       return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(`overloaded: ${shed}; retry later\n`);
     }
     const body = (req.body as Buffer | undefined) ?? EMPTY;
@@ -65,12 +63,12 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
         version = receiver.decode(body, contentType, contentEncoding);
       }
       const scoring = performance.now();
-      pipeline.ingest(batch, Date.now());
+      const written = pipeline.ingest(batch, Date.now());
       const done = performance.now();
       metrics.scoringDuration.observe((done - scoring) / 1000);
       metrics.samplesAccepted.inc(batch.sampleCount);
       metrics.writeDuration.observe((done - started) / 1000);
-      if (version === PROTO_V2) writtenHeaders(reply, batch.sampleCount, batch.histogramCount, batch.exemplarCount);
+      if (version === PROTO_V2) writtenHeaders(reply, written, batch.histogramCount, batch.exemplarCount);
       return reply.code(204).send();
     } catch (e) {
       if (!isAugurError(e)) throw e;
@@ -79,7 +77,6 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
       const decoded = (e as { samples?: number }).samples ?? batch?.sampleCount ?? 0;
       if (decoded > 0) metrics.samplesRejected.inc({ reason: e.reason }, decoded);
       deps.log.debug({ err: e.message, code: e.code }, 'remote write rejected');
-      if (v2) writtenHeaders(reply, 0, 0, 0);
       return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message + '\n');
     } finally {
       if (decoded !== null) deps.pool!.release(decoded);
@@ -87,12 +84,30 @@ export function registerWriteRoute(app: FastifyInstance, deps: WriteDeps): void 
   });
 }
 
+/** 405 for every method but POST, including those the router does not know (TRACE, PROPFIND...). */
+export function methodNotAllowed(req: FastifyRequest, reply: FastifyReply, metrics: SelfMetrics): FastifyReply {
+  metrics.writeRejected.inc({ reason: 'method_not_allowed' });
+  if (isV2(req.headers['content-type'])) writtenHeaders(reply, 0, 0, 0);
+  return reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('method not allowed: remote write takes POST\n');
+}
+
+/**
+ * Remote write 2.0 answers carry the written counts, failures included: replies that did not set
+ * them (shed, rejected, unauthorized, body too large, internal error) wrote nothing.
+ */
+function zeroCountsUnlessSet(req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  if (!reply.hasHeader(SAMPLES_WRITTEN) && isV2(req.headers['content-type'])) writtenHeaders(reply, 0, 0, 0);
+  done(null, payload);
+}
+
+const SAMPLES_WRITTEN = 'x-prometheus-remote-write-samples-written';
+
 export function isV2(contentType: string | undefined): boolean {
   return contentType !== undefined && /proto\s*=\s*"?io\.prometheus\.write\.v2\.request/i.test(contentType);
 }
 
 export function writtenHeaders(reply: FastifyReply, samples: number, histograms: number, exemplars: number): void {
-  reply.header('x-prometheus-remote-write-samples-written', String(samples));
+  reply.header(SAMPLES_WRITTEN, String(samples));
   reply.header('x-prometheus-remote-write-histograms-written', String(histograms));
   reply.header('x-prometheus-remote-write-exemplars-written', String(exemplars));
 }

@@ -102,7 +102,7 @@ export class V2Decoder {
         r.pos = e;
       } else if (field === 5 && wt === 2) {
         const e = r.delimited(end);
-        batch.seriesType[i] = this.metadata(r, e, i);
+        batch.seriesType[i] = this.metadata(r, e, i, batch.seriesType[i]!);
         r.pos = e;
       } else {
         if (field === 0) throw corrupt('field number 0', r.pos);
@@ -124,7 +124,7 @@ export class V2Decoder {
     if (pendingName < 0) return x;
     if (this.symEnd[x]! > this.symStart[x]!) {
       batch.addLabel(this.symStart[pendingName]!, this.symEnd[pendingName]!, this.symStart[x]!, this.symEnd[x]!);
-    } else if (pendingName === 0) {
+    } else if (this.symEnd[pendingName] === this.symStart[pendingName]) {
       throw new AugurError('EMPTY_LABEL_NAME', `series ${series} has a label with an empty name`);
     }
     return -1;
@@ -152,8 +152,8 @@ export class V2Decoder {
     if ((n & 1) !== 0) throw new AugurError('ODD_LABEL_REFS', `series ${series}: an exemplar's labels_refs has an odd length`);
   }
 
-  private metadata(r: WireReader, end: number, series: number): number {
-    let type = 0;
+  /** A second `metadata` field merges into the first (protobuf semantics): an absent type keeps the earlier one. */
+  private metadata(r: WireReader, end: number, series: number, type: number): number {
     while (r.pos < end) {
       const tag = r.uint32(end);
       const field = tag >>> 3;
