@@ -2,7 +2,7 @@ import type { SeriesFamily, TextFamily } from './expose/derived.js';
 import type { Scorer } from './detect/scorer.js';
 import type { ForecastEngine } from './forecast/engine.js';
 import type { PeerEngine } from './cluster/engine.js';
-import { escapeLabelValue, sanitizeLabelName } from './series/labels.js';
+import { escapeLabelValue, groupLabelText } from './series/labels.js';
 import { formatValue } from './expose/format.js';
 
 const one = (values: () => ArrayLike<number>) => [{ extraLabels: '', values }];
@@ -52,9 +52,9 @@ export function peerFamilies(p: PeerEngine): { series: SeriesFamily[]; text: Tex
           let any = false;
           for (const g of p.groups()) {
             any = true;
-            let labels = `metric="${escapeLabelValue(g.metric)}"`;
-            for (const [n, v] of g.labels) if (n !== 'metric') labels += `,${sanitizeLabelName(n)}="${escapeLabelValue(v)}"`;
-            ratio += `augur_group_anomaly_ratio{${labels}} ${formatValue(g.anomalyRatio)}\n`;
+            ratio += `augur_group_anomaly_ratio{${groupLabelText(g.metric, g.labels)}} ${formatValue(g.anomalyRatio)}\n`;
+            if (g.clusters.length === 0) continue;
+            const labels = groupLabelText(g.metric, g.labels, 'cluster');
             for (const c of g.clusters) size += `augur_cluster_size{${labels},cluster="${c.id}"} ${c.size}\n`;
           }
           return any ? ratio + size : '';

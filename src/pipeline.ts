@@ -184,6 +184,7 @@ export class Pipeline {
     if (stale !== 0) {
       reg.exposed[id] = 0;
       this.stats.staleMarkers++;
+      if (this.peers !== null) this.peers.stale(id);
       return;
     }
     if (value !== value || value === Infinity || value === -Infinity) {

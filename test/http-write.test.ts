@@ -623,8 +623,11 @@ describe('GET /metrics and health', () => {
       assert.equal(find(parseExposition(text), 'augur_anomaly_score', { metric: 'expo_a' }).length, 1);
       if (accept) assert.ok(text.endsWith('# EOF\n'));
     }
-    const plain = await request(server.url + '/metrics', { headers: { 'accept-encoding': 'identity' } });
-    assert.equal(plain.headers['content-encoding'], undefined);
+    for (const refused of ['identity', 'gzip;q=0, identity']) {
+      const plain = await request(server.url + '/metrics', { headers: { 'accept-encoding': refused } });
+      assert.equal(plain.headers['content-encoding'], undefined, refused);
+      assert.equal(plain.headers['vary'], 'Accept, Accept-Encoding');
+    }
   });
 
   it('answers /-/healthy and /-/ready, 404 elsewhere', async () => {

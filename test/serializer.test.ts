@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import client from 'prom-client';
 import { renderDerived, type SeriesFamily, type TextFamily } from '../src/expose/derived.js';
-import { escapeHelp, formatValue, wantsOpenMetrics } from '../src/expose/format.js';
+import { acceptsGzip, escapeHelp, formatValue, wantsOpenMetrics } from '../src/expose/format.js';
 import { writeSelfMetrics } from '../src/expose/self-text.js';
 import { SeriesRegistry } from '../src/series/registry.js';
 import { MetricType } from '../src/series/kind.js';
 import { encodeV1, encodeV2 } from './helpers/remote-write.js';
+import { staleMarker } from './helpers/fuzz-corpus.js';
 import { find, getMetrics, parseExposition, postProto, startAugur, type Server } from './helpers/server.js';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -119,6 +120,25 @@ describe('value and text formatting', () => {
     assert.equal(wantsOpenMetrics('application/openmetrics-text;q=0.2, text/plain;q=0.9'), false);
     assert.equal(wantsOpenMetrics('application/openmetrics-text;q=0'), false);
     assert.equal(wantsOpenMetrics('APPLICATION/OPENMETRICS-TEXT'), true);
+    // Parameter names are case-insensitive.
+    assert.equal(wantsOpenMetrics('application/openmetrics-text;Q=0.1, text/plain;q=0.5'), false);
+    assert.equal(wantsOpenMetrics('application/openmetrics-text; Q = 0.9, text/plain;q=0.5'), true);
+  });
+
+  it('gzips only when Accept-Encoding takes gzip', () => {
+    assert.equal(acceptsGzip(undefined), false);
+    assert.equal(acceptsGzip(''), false);
+    assert.equal(acceptsGzip('gzip'), true);
+    assert.equal(acceptsGzip('gzip, deflate, br'), true);
+    assert.equal(acceptsGzip('GZIP;q=0.5'), true);
+    assert.equal(acceptsGzip('x-gzip'), true);
+    assert.equal(acceptsGzip('gzip;q=0, identity'), false);
+    assert.equal(acceptsGzip('gzip;Q=0'), false);
+    assert.equal(acceptsGzip('deflate, identity'), false);
+    assert.equal(acceptsGzip('notgzip'), false);
+    assert.equal(acceptsGzip('*'), true);
+    assert.equal(acceptsGzip('*;q=0'), false);
+    assert.equal(acceptsGzip('gzip;q=0, *'), false);
   });
 });
 
@@ -388,5 +408,78 @@ describe('/metrics of a server that has scored series', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('/metrics when original labels are named like the labels Augur adds', () => {
+  let server: Server;
+  const STEP = 15_000;
+  /** Four peers of `lat` in one group (job, cluster); `h3` runs far above the others. */
+  const peers = (from: number, n: number, stale = false) =>
+    ['h0', 'h1', 'h2', 'h3'].map((host, i) => ({
+      labels: { __name__: 'lat', job: 'c', cluster: 'eu', instance: host, horizon: 'sky', threshold: 'hot' },
+      samples: stale
+        ? [{ value: staleMarker(), timestamp: T0 + from * STEP }]
+        : Array.from({ length: n }, (_, k) => ({ value: (i === 3 ? 50 : 10) + Math.sin((from + k) * 0.3 + i), timestamp: T0 + (from + k) * STEP })),
+    }));
+  before(async () => {
+    server = await startAugur((c) => {
+      c.forecast.breach_thresholds = [100];
+      c.cluster.group_by = ['job', 'cluster'];
+    });
+    const res = await postProto(server, encodeV1(peers(0, 240)));
+    assert.equal(res.status, 204, res.text);
+    await server.augur.pipeline.peers!.recluster({ forceFull: true });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('renames them exported_<name>, so that no line has a label twice and promtool passes', async (t) => {
+    const text = await getMetrics(server);
+    const lines = text.split('\n').filter((l) => l.startsWith('augur_') && l.includes('metric="lat"'));
+    for (const fam of ['augur_forecast{', 'augur_forecast_breach_seconds{', 'augur_cluster_size{', 'augur_group_anomaly_ratio{', 'augur_anomaly_score{']) {
+      assert.ok(lines.some((l) => l.startsWith(fam)), `${fam} present`);
+    }
+    for (const line of lines) {
+      const names = [...line.slice(line.indexOf('{') + 1, line.lastIndexOf('}')).matchAll(/(?:^|,)([^=,]+)="/g)].map((m) => m[1]);
+      assert.equal(new Set(names).size, names.length, line);
+    }
+    const m = parseExposition(text);
+    assert.ok(find(m, 'augur_forecast', { metric: 'lat', exported_horizon: 'sky', instance: 'h0' }).length >= 1);
+    assert.equal(find(m, 'augur_anomaly_score', { metric: 'lat', exported_horizon: 'sky', exported_threshold: 'hot', cluster: 'eu' }).length, 4);
+    assert.equal(find(m, 'augur_forecast_breach_seconds', { exported_threshold: 'hot', threshold: '100' }).length, 4);
+    const sizes = find(m, 'augur_cluster_size', { metric: 'lat', job: 'c', exported_cluster: 'eu' });
+    assert.ok(sizes.length >= 1);
+    assert.equal(sizes.reduce((a, s) => a + s.value, 0), 4);
+    assert.equal(find(m, 'augur_group_anomaly_ratio', { metric: 'lat', job: 'c', cluster: 'eu' }).length, 1);
+    if (!existsSync(PROMTOOL)) {
+      t.skip(`${PROMTOOL} not installed`);
+      return;
+    }
+    const res = await promtool(text);
+    assert.equal(res.code, 0, `promtool check metrics:\n${res.out}`);
+  });
+
+  it('takes a series out of its group families at its stale marker, and back with its next sample', async () => {
+    const stale = peers(240, 1, true).slice(3);
+    assert.equal((await postProto(server, encodeV1(stale))).status, 204);
+    let m = parseExposition(await getMetrics(server));
+    assert.equal(find(m, 'augur_anomaly_score', { metric: 'lat' }).length, 3);
+    const size = () => find(m, 'augur_cluster_size', { metric: 'lat' }).reduce((a, s) => a + s.value, 0);
+    assert.equal(size(), 3);
+    const ratio = find(m, 'augur_group_anomaly_ratio', { metric: 'lat' });
+    assert.equal(ratio.length, 1);
+    assert.ok([0, 1 / 3, 2 / 3, 1].some((r) => Math.abs(ratio[0]!.value - r) < 1e-9), `a share of three: ${ratio[0]!.value}`);
+    // All stale: the group leaves the output.
+    assert.equal((await postProto(server, encodeV1(peers(241, 1, true).slice(0, 3)))).status, 204);
+    m = parseExposition(await getMetrics(server));
+    assert.equal(find(m, 'augur_group_anomaly_ratio', { metric: 'lat' }).length, 0);
+    assert.equal(find(m, 'augur_cluster_size', { metric: 'lat' }).length, 0);
+    // Back with the next samples.
+    assert.equal((await postProto(server, encodeV1(peers(242, 2)))).status, 204);
+    m = parseExposition(await getMetrics(server));
+    assert.equal(find(m, 'augur_group_anomaly_ratio', { metric: 'lat' }).length, 1);
+    assert.equal(size(), 4);
   });
 });

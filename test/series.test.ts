@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/series/registry.js';
 import { IdentityTable, hintId } from '../src/series/hashtable.js';
 import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
-import { escapeLabelValue, exposedLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
+import { escapeLabelValue, exposedLabelText, groupLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
 import { copyRows, EVERY_ID, grown, prepared, type GrowSteps, type SeriesComponent } from '../src/series/component.js';
 import { createPipeline } from '../src/augur.js';
 import { defaultConfig } from '../src/config/load.js';
@@ -708,6 +708,18 @@ describe('exposition label text', () => {
 
   it('renames an original `metric` label to `exported_metric`', () => {
     assert.equal(exposedLabelText([['__name__', 'up'], ['job', 'j'], ['metric', 'orig']]), 'metric="up",exported_metric="orig",job="j"');
+  });
+
+  it('renames original `horizon` and `threshold` labels, which forecast families add, on every family', () => {
+    const labels: [string, string][] = [['__name__', 'up'], ['exported_horizon', 'x'], ['horizon', 'sky'], ['threshold', 'hot']];
+    assert.equal(keepsNames(labels), false);
+    assert.equal(exposedLabelText(labels), 'metric="up",exported_exported_horizon="sky",exported_horizon="x",exported_threshold="hot"');
+  });
+
+  it('builds group label text renamed alike, with the family\'s own label reserved too', () => {
+    assert.equal(groupLabelText('lat', [['job', 'c'], ['cluster', 'eu']]), 'metric="lat",cluster="eu",job="c"');
+    assert.equal(groupLabelText('lat', [['job', 'c'], ['cluster', 'eu']], 'cluster'), 'metric="lat",exported_cluster="eu",job="c"');
+    assert.equal(groupLabelText('lat', [['metric', 'm'], ['k8s.ns', 'a']]), 'metric="lat",exported_metric="m",k8s_ns="a"');
   });
 
   it('sanitises label names the classic format cannot carry', () => {

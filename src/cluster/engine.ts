@@ -13,6 +13,8 @@ export const R = 32;
 /** Smoothing of the instant MAD score, per group round: 1 - 0.7^7 > 0.9. */
 const ALPHA = 0.3;
 const MIN_PEERS = 3;
+/** `flag` of a member whose last sample was a stale marker (0 and 1: anomalous or not). */
+const STALE = 2;
 
 export type Labels = ReadonlyMap<string, string> | readonly (readonly [string, string])[];
 export type GroupFilter = (metric: string, labels: [string, string][]) => boolean;
@@ -99,6 +101,8 @@ export class PeerEngine implements SeriesComponent {
   private gSize = new Int32Array(0);
   private gPending = new Int32Array(0);
   private gAnomalous = new Int32Array(0);
+  /** Members whose last sample was a stale marker: out of the ratio, sizes and median until their next sample. */
+  private gStale = new Int32Array(0);
   private gMedian = new Float64Array(0);
   /** 1 / (robust scale x tolerance) of the group's last complete round; 0 before the first. */
   private gInvTol = new Float64Array(0);
@@ -227,7 +231,8 @@ export class PeerEngine implements SeriesComponent {
     this.posInGroup[moved] = pos;
     this.gSize[g] = last;
     if (last < MIN_PEERS) this.gInvTol[g] = 0;
-    if (this.flag[id]) this.gAnomalous[g]!--;
+    if (this.flag[id] === 1) this.gAnomalous[g]!--;
+    else if (this.flag[id] === STALE) this.gStale[g]!--;
     this.flag[id] = 0;
     this.groupOf[id] = -1;
     this.posInGroup[id] = -1;
@@ -267,11 +272,29 @@ export class PeerEngine implements SeriesComponent {
       const dens = this.densityScore[id]!;
       this.peerOutlierScore[id] = e > dens ? e : dens;
     }
-    if (anomalous !== this.flag[id]) {
+    const was = this.flag[id]!;
+    if (anomalous !== was) {
       this.flag[id] = anomalous;
-      this.gAnomalous[g]! += anomalous ? 1 : -1;
+      if (was === STALE) {
+        this.gStale[g]!--;
+        this.gAnomalous[g]! += anomalous;
+      } else this.gAnomalous[g]! += anomalous ? 1 : -1;
     }
     if (++this.gPending[g]! >= this.gSize[g]!) this.rescoreGroup(g);
+  }
+
+  /**
+   * The series' stale marker: it stays a member (its history is kept for when it returns) but
+   * leaves the group's anomaly ratio, cluster sizes and median until its next sample.
+   */
+  stale(id: number): void {
+    const g = this.groupOf[id]!;
+    if (g < 0 || this.flag[id] === STALE) return;
+    if (this.flag[id] === 1) this.gAnomalous[g]!--;
+    this.flag[id] = STALE;
+    this.gStale[g]!++;
+    this.gValues[g]![this.posInGroup[id]!] = NaN;
+    this.peerOutlierScore[id] = 0;
   }
 
   private fillGap(id: number, lb: number, b: number): void {
@@ -318,6 +341,7 @@ export class PeerEngine implements SeriesComponent {
         this.gSize = growI32(this.gSize, cap * 2);
         this.gPending = growI32(this.gPending, cap * 2);
         this.gAnomalous = growI32(this.gAnomalous, cap * 2);
+        this.gStale = growI32(this.gStale, cap * 2);
         this.gMedian = growF64(this.gMedian, cap * 2);
         this.gInvTol = growF64(this.gInvTol, cap * 2);
       }
@@ -331,6 +355,7 @@ export class PeerEngine implements SeriesComponent {
     this.gSize[g] = 0;
     this.gPending[g] = 0;
     this.gAnomalous[g] = 0;
+    this.gStale[g] = 0;
     this.gMedian[g] = NaN;
     this.gInvTol[g] = 0;
     this.byKey.set(key, g);
@@ -350,12 +375,27 @@ export class PeerEngine implements SeriesComponent {
     for (let g = 0; g < this.gInfo.length; g++) {
       const info = this.gInfo[g];
       if (!info) continue;
-      const size = this.gSize[g]!;
+      const live = this.gSize[g]! - this.gStale[g]!;
+      if (live <= 0) continue;
       const r = info.result;
       const clusters: { id: number; size: number }[] = [];
       if (r) for (let c = 0; c < r.k; c++) clusters.push({ id: r.ids[c]!, size: r.sizes[c]! });
-      yield { metric: info.metric, labels: info.labels, anomalyRatio: size > 0 ? this.gAnomalous[g]! / size : 0, clusters };
+      if (r && this.gStale[g]! > 0) this.withoutStale(g, clusters);
+      yield { metric: info.metric, labels: info.labels, anomalyRatio: this.gAnomalous[g]! / live, clusters };
     }
+  }
+
+  /** Cluster sizes counted again over the members that are not stale (a rare path: stale members). */
+  private withoutStale(g: number, clusters: { id: number; size: number }[]): void {
+    const members = this.gMembers[g]!;
+    for (const c of clusters) c.size = 0;
+    for (let p = 0; p < this.gSize[g]!; p++) {
+      const id = members[p]!;
+      if (this.flag[id] === STALE) continue;
+      const c = clusters.find((x) => x.id === this.clusterId[id]);
+      if (c !== undefined) c.size++;
+    }
+    for (let i = clusters.length - 1; i >= 0; i--) if (clusters[i]!.size === 0) clusters.splice(i, 1);
   }
 
   /**
@@ -413,7 +453,7 @@ export class PeerEngine implements SeriesComponent {
         metric: info.metric,
         labels: Object.fromEntries(info.labels),
         size,
-        anomalyRatio: size > 0 ? this.gAnomalous[g]! / size : 0,
+        anomalyRatio: size > this.gStale[g]! ? this.gAnomalous[g]! / (size - this.gStale[g]!) : 0,
         median: Number.isFinite(med) ? med : null,
         reclusteredAt: info.reclusteredAt,
         silhouette: r?.silhouette ?? 0,

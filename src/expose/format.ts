@@ -22,14 +22,36 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   let text = -1;
   for (const part of accept.split(',')) {
     const [media, ...params] = part.trim().split(';');
-    let q = 1;
-    for (const p of params) {
-      const [k, v] = p.trim().split('=');
-      if (k === 'q' && v !== undefined) q = Number(v);
-    }
+    const q = weight(params);
     const m = media!.trim().toLowerCase();
     if (m === 'application/openmetrics-text') om = Math.max(om, q);
     else if (m === 'text/plain' || m === '*/*') text = Math.max(text, m === '*/*' ? q - 0.001 : q);
   }
   return om > 0 && om >= text;
+}
+
+/** True when the client's Accept-Encoding header takes gzip (a weight of 0 refuses it). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let gzip = -1;
+  let any = -1;
+  for (const part of acceptEncoding.split(',')) {
+    const [coding, ...params] = part.trim().split(';');
+    const c = coding!.trim().toLowerCase();
+    if (c === 'gzip' || c === 'x-gzip') gzip = Math.max(gzip, weight(params));
+    else if (c === '*') any = weight(params);
+  }
+  return (gzip >= 0 ? gzip : any) > 0;
+}
+
+/** The `q` parameter (names are case-insensitive) of a header element; 1 when absent, 0 when unreadable. */
+function weight(params: string[]): number {
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === 'q') {
+      const q = Number(p.slice(eq + 1).trim());
+      return q >= 0 && q <= 1 ? q : 0;
+    }
+  }
+  return 1;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SelfMetrics } from '../expose/self-metrics.js';
 import { renderDerived, type SeriesFamily, type TextFamily } from '../expose/derived.js';
 import { renderSelfMetrics } from '../expose/self-text.js';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../expose/format.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, acceptsGzip, wantsOpenMetrics } from '../expose/format.js';
 import type { SeriesRegistry } from '../series/registry.js';
 
 export interface MetricsDeps {
@@ -33,7 +33,8 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): v
     }
     let stream: NodeJS.ReadableStream = Readable.from(body(), { objectMode: false });
     reply.header('content-type', om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
-    if (/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+    reply.header('vary', 'Accept, Accept-Encoding');
+    if (acceptsGzip(req.headers['accept-encoding'])) {
       reply.header('content-encoding', 'gzip');
       stream = stream.pipe(createGzip({ level: 1 }));
     }

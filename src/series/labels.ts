@@ -1,10 +1,14 @@
 /**
  * Builds the label text every derived family of a series shares: the original name moves into
- * `metric`, an original `metric` label becomes `exported_metric`, label names that the classic
+ * `metric`, an original label named like one Augur adds (`metric`, `horizon`, `threshold`)
+ * becomes `exported_<name>` as Prometheus renames clashing labels, label names that the classic
  * text format cannot carry are sanitised (Prometheus 2.x cannot parse quoted label names), and
  * values are escaped as the text format requires.
  */
 const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Label names Augur adds to the derived families of a series. */
+const RESERVED: ReadonlySet<string> = new Set(['metric', 'horizon', 'threshold']);
 
 export function sanitizeLabelName(name: string): string {
   if (LEGACY_NAME.test(name)) return name;
@@ -28,7 +32,7 @@ export function keepsNames(labels: ReadonlyArray<readonly [string, string]>): bo
   for (const [name] of labels) {
     if (name <= prev) return false;
     prev = name;
-    if (name !== '__name__' && (name === 'metric' || !LEGACY_NAME.test(name))) return false;
+    if (name !== '__name__' && (RESERVED.has(name) || !LEGACY_NAME.test(name))) return false;
   }
   return true;
 }
@@ -43,17 +47,21 @@ export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]
   return s;
 }
 
-/** `exposedLabelText` for any label set: renames `metric`, sanitises names and resolves clashes. */
-export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>): string {
+/**
+ * `exposedLabelText` for any label set: renames reserved names (and `extra`, a name a family adds
+ * of its own), sanitises names and resolves clashes.
+ */
+export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>, extra = ''): string {
   let metric = '';
-  const used = new Set<string>(['metric']);
+  const used = new Set<string>(RESERVED);
+  if (extra !== '') used.add(extra);
   const rest: [string, string][] = [];
   for (const [name, value] of labels) {
     if (name === '__name__') {
       metric = value;
       continue;
     }
-    let n = name === 'metric' ? 'exported_metric' : sanitizeLabelName(name);
+    let n = RESERVED.has(name) || name === extra ? 'exported_' + name : sanitizeLabelName(name);
     while (used.has(n)) n = 'exported_' + n;
     used.add(n);
     rest.push([n, value]);
@@ -62,6 +70,14 @@ export function renamingLabelText(labels: ReadonlyArray<readonly [string, string
   let s = `metric="${escapeLabelValue(metric)}"`;
   for (const [n, v] of rest) s += `,${n}="${escapeLabelValue(v)}"`;
   return s;
+}
+
+/**
+ * The label text of a peer group (`metric`, then its group-by labels), renamed as a series' text
+ * is, with `extra` (`cluster` on `augur_cluster_size`) also reserved.
+ */
+export function groupLabelText(metric: string, labels: ReadonlyArray<readonly [string, string]>, extra = ''): string {
+  return renamingLabelText([['__name__', metric], ...labels], extra);
 }
 
 /**
