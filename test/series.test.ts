@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { SeriesRegistry, type RemoveReason, type SeriesInfo } from '../src/series/registry.js';
 import { IdentityTable, hintId } from '../src/series/hashtable.js';
 import { KIND_COUNTER, KIND_GAUGE, MetricType, kindFromMetadata, kindFromSuffix, kindOfType } from '../src/series/kind.js';
-import { escapeLabelValue, exposedLabelText, groupLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
+import { escapeLabelNameValues, escapeLabelValue, exposedLabelText, groupLabelText, keepsNames, labelsFromExposedText, renamingLabelText, sanitizeLabelName } from '../src/series/labels.js';
+import { identityOf } from '../src/ingest/labelset.js';
 import { copyRows, EVERY_ID, grown, prepared, type GrowSteps, type SeriesComponent } from '../src/series/component.js';
 import { createPipeline } from '../src/augur.js';
 import { defaultConfig } from '../src/config/load.js';
@@ -736,6 +737,69 @@ describe('exposition label text', () => {
     assert.equal(new Set(names).size, names.length);
     assert.match(clash, /="1"/);
     assert.match(clash, /="2"/);
+  });
+
+  it('escapes label names injectively as Prometheus\'s value escaping does', () => {
+    assert.equal(escapeLabelNameValues('ok_name'), 'ok_name');
+    assert.equal(escapeLabelNameValues('a.b'), 'U__a_2e_b');
+    assert.equal(escapeLabelNameValues('a_b.c'), 'U__a__b_2e_c');
+    assert.equal(escapeLabelNameValues('1st'), 'U___31_st');
+    assert.equal(escapeLabelNameValues('ü'), 'U___fc_');
+    assert.notEqual(escapeLabelNameValues('a.b'), escapeLabelNameValues('a-b'));
+  });
+
+  it('computes the identity of labels given as strings as the decoder does from the wire', () => {
+    const sets: Record<string, string>[] = [{ __name__: 'up', job: 'j' }, { __name__: 'x.y ü', 'a.b': 'v "q"', z: '1' }, { job: 'j', __name__: 'unsorted', A: 'upper' }];
+    const raw = encodeV1(sets.map((labels) => ({ labels, samples: [{ value: 1, timestamp: 1 }] })));
+    const batch = new Batch();
+    batch.reset(raw);
+    const r = new WireReader();
+    r.reset(raw);
+    decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+    sets.forEach((labels, i) => {
+      const key = identityOf(Object.entries(labels))!;
+      assert.deepEqual([key.lo, key.hi, key.keyLen], [batch.seriesHashLo[i], batch.seriesHashHi[i], batch.seriesKeyLen[i]], JSON.stringify(labels));
+    });
+    assert.equal(identityOf([['job', 'no name']]), null);
+  });
+
+  it('never exposes two series with the same labels because a name was sanitised', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const add = (labels: [string, string][]): number => {
+      const key = identityOf(labels)!;
+      return reg.create(key.lo, key.hi, key.keyLen, labels, labels.find(([n]) => n === '__name__')![1], -1, 0);
+    };
+    // A renamed series arriving after the series whose labels it would take: escaped instead.
+    const kept = add([['__name__', 'coll'], ['a_b', '1']]);
+    const dotted = add([['__name__', 'coll'], ['a.b', '1']]);
+    assert.equal(reg.labelText[kept], 'metric="coll",a_b="1"');
+    assert.equal(reg.labelText[dotted], 'metric="coll",U__a_2e_b="1"');
+    // Two renamed series that sanitise alike: the second is escaped.
+    const dashed = add([['__name__', 'coll'], ['a-b', '2']]);
+    const dotted2 = add([['__name__', 'coll'], ['a.b', '2']]);
+    assert.equal(reg.labelText[dashed], 'metric="coll",a_b="2"');
+    assert.equal(reg.labelText[dotted2], 'metric="coll",U__a_2e_b="2"');
+    // A series with its own names arriving after a renamed one with its labels: the renamed one moves.
+    const kept2 = add([['__name__', 'coll'], ['a_b', '2']]);
+    assert.equal(reg.labelText[kept2], 'metric="coll",a_b="2"');
+    assert.equal(reg.labelText[dashed], 'metric="coll",U__a_2d_b="2"');
+    // The same holds after a restart's index rebuild, and once a series is gone its text is free.
+    const dotted4 = add([['__name__', 'coll'], ['a.b', '4']]);
+    reg.rebuildIndexes();
+    const kept4 = add([['__name__', 'coll'], ['a_b', '4']]);
+    assert.equal(reg.labelText[dotted4], 'metric="coll",U__a_2e_b="4"');
+    assert.equal(reg.labelText[kept4], 'metric="coll",a_b="4"');
+    reg.remove(kept2, 'stale');
+    const dotted3 = add([['__name__', 'coll'], ['a.b', '3']]);
+    assert.equal(reg.labelText[dotted3], 'metric="coll",a_b="3"');
+    const kept3 = add([['__name__', 'coll'], ['a_b', '3']]);
+    assert.equal(reg.labelText[dotted3], 'metric="coll",U__a_2e_b="3"');
+    assert.equal(reg.labelText[kept3], 'metric="coll",a_b="3"');
+    const texts = [kept, dotted, dashed, dotted2, dotted3, kept3, dotted4, kept4].map((id) => reg.labelText[id]);
+    assert.equal(new Set(texts).size, texts.length);
+    // The original labels are kept exactly.
+    assert.deepEqual(reg.labels(dashed), [['__name__', 'coll'], ['a-b', '2']]);
+    assert.deepEqual(reg.labels(dotted3), [['__name__', 'coll'], ['a.b', '3']]);
   });
 
   it('escapes backslashes, quotes and newlines in values, the metric name included', () => {

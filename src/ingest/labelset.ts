@@ -1,5 +1,5 @@
 import { AugurError } from '../errors.js';
-import type { Batch } from './batch.js';
+import { Batch } from './batch.js';
 
 export interface LabelLimits {
   maxLabels: number;
@@ -166,4 +166,32 @@ function fmix(h: number): number {
 function duplicate(b: Uint8Array, i: number, s: number, e: number): AugurError {
   const name = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8');
   return new AugurError('DUPLICATE_LABEL_NAME', `series ${i} has the label name ${JSON.stringify(name)} more than once`);
+}
+
+const scratch = new Batch();
+const NO_LIMITS: LabelLimits = { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 };
+const utf8 = new TextEncoder();
+
+/**
+ * The identity of a label set given as strings (`__name__` included), as the decoders compute it
+ * from the same labels on the wire; null for a set they would reject. Off the request path.
+ */
+export function identityOf(labels: ReadonlyArray<readonly [string, string]>): { lo: number; hi: number; keyLen: number } | null {
+  const bytes = labels.map(([n, v]) => [utf8.encode(n), utf8.encode(v)] as const);
+  const buf = new Uint8Array(bytes.reduce((a, [n, v]) => a + n.length + v.length, 0));
+  scratch.reset(buf);
+  const i = scratch.openSeries();
+  let p = 0;
+  for (const [n, v] of bytes) {
+    buf.set(n, p);
+    buf.set(v, p + n.length);
+    scratch.addLabel(p, p + n.length, p + n.length, p + n.length + v.length);
+    p += n.length + v.length;
+  }
+  try {
+    finishLabelSet(scratch, i, NO_LIMITS);
+  } catch {
+    return null;
+  }
+  return { lo: scratch.seriesHashLo[i]!, hi: scratch.seriesHashHi[i]!, keyLen: scratch.seriesKeyLen[i]! };
 }

@@ -17,6 +17,25 @@ export function sanitizeLabelName(name: string): string {
   return out;
 }
 
+/**
+ * Prometheus's value escaping of a label name: names valid in the classic format unchanged, others
+ * `U__` then each character kept if it is a letter or digit (past the first), `_` doubled, and any
+ * other written as `_<hex code point>_`. Unlike `sanitizeLabelName` no two names escape alike.
+ */
+export function escapeLabelNameValues(name: string): string {
+  if (LEGACY_NAME.test(name)) return name;
+  let out = 'U__';
+  let first = true;
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '_') out += '__';
+    else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (!first && c >= 0x30 && c <= 0x39)) out += ch;
+    else out += `_${c.toString(16)}_`;
+    first = false;
+  }
+  return out;
+}
+
 export function escapeLabelValue(v: string): string {
   if (!/[\\"\n]/.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -49,9 +68,9 @@ export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]
 
 /**
  * `exposedLabelText` for any label set: renames reserved names (and `extra`, a name a family adds
- * of its own), sanitises names and resolves clashes.
+ * of its own), sanitises names (or, with `escape`, escapes them injectively) and resolves clashes.
  */
-export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>, extra = ''): string {
+export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>, extra = '', escape = false): string {
   let metric = '';
   const used = new Set<string>(RESERVED);
   if (extra !== '') used.add(extra);
@@ -61,7 +80,7 @@ export function renamingLabelText(labels: ReadonlyArray<readonly [string, string
       metric = value;
       continue;
     }
-    let n = RESERVED.has(name) || name === extra ? 'exported_' + name : sanitizeLabelName(name);
+    let n = RESERVED.has(name) || name === extra ? 'exported_' + name : escape ? escapeLabelNameValues(name) : sanitizeLabelName(name);
     while (used.has(n)) n = 'exported_' + n;
     used.add(n);
     rest.push([n, value]);

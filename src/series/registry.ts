@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache';
 import { IdentityTable } from './hashtable.js';
 import { grown, runSteps, type GrowSteps, type SeriesComponent } from './component.js';
 import { KIND_COUNTER, KIND_GAUGE, kindFromMetadata, kindFromSuffix, kindOfType } from './kind.js';
-import { exposedLabelText, keepsNames, labelsFromExposedText } from './labels.js';
+import { exposedLabelText, keepsNames, labelsFromExposedText, renamingLabelText } from './labels.js';
+import { identityOf } from '../ingest/labelset.js';
 
 export interface RegistryOptions {
   maxActive: number;
@@ -114,6 +115,11 @@ export class SeriesRegistry {
    * back (a label renamed or sanitised); every other series' labels are parsed from `labelText`.
    */
   private packed = new Map<number, string>();
+  /**
+   * Label text -> id of the series whose label names were changed on the way out (those `packed`
+   * holds): a changed name must not make a series come out with another's labels.
+   */
+  private renamedText = new Map<string, number>();
 
   readonly metadata = new Map<string, number>();
   metadataGeneration = 1;
@@ -248,9 +254,16 @@ export class SeriesRegistry {
     this.names[id] = name;
     this.ignored[id] = isDerivedFamily(name) ? 1 : 0;
     const keeps = keepsNames(labels);
-    const text = flatten(exposedLabelText(labels, keeps));
+    let text = flatten(exposedLabelText(labels, keeps));
+    if (!keeps && !sameLabels(labelsFromExposedText(text), labels)) {
+      this.packed.set(id, packLabels(labels));
+      if (this.textTaken(text)) text = this.escapedText(labels, text);
+      this.renamedText.set(text, id);
+    } else if (this.renamedText.size > 0) {
+      const other = this.renamedText.get(text);
+      if (other !== undefined) this.moveAside(other);
+    }
     this.labelText[id] = text;
-    if (!keeps && !sameLabels(labelsFromExposedText(text), labels)) this.packed.set(id, packLabels(labels));
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
     this.group[id] = this.groupOf(name, job);
@@ -265,12 +278,41 @@ export class SeriesRegistry {
     return id;
   }
 
+  /**
+   * Whether a live series already comes out with label text `text`: one whose names were changed
+   * too, or one whose labels are exactly what `text` reads as.
+   */
+  private textTaken(text: string): boolean {
+    if (this.renamedText.has(text)) return true;
+    const labels = labelsFromExposedText(text);
+    if (labels === null || !keepsNames(labels)) return false;
+    const key = identityOf(labels);
+    return key !== null && this.table.find(key.lo, key.hi, key.keyLen) >= 0;
+  }
+
+  /** The text of a series whose sanitised names clash: names escaped injectively instead, if that is free. */
+  private escapedText(labels: [string, string][], text: string): string {
+    const escaped = flatten(renamingLabelText(labels, '', true));
+    return escaped !== text && !this.textTaken(escaped) ? escaped : text;
+  }
+
+  /** A series with unchanged names arrived with the text a renamed series had: the renamed one moves. */
+  private moveAside(id: number): void {
+    const text = this.labelText[id]!;
+    const escaped = this.escapedText(this.labels(id), text);
+    if (escaped === text) return;
+    this.renamedText.delete(text);
+    this.renamedText.set(escaped, id);
+    this.labelText[id] = escaped;
+  }
+
   remove(id: number, reason: RemoveReason): void {
     if (this.alive[id] !== 1) return;
     this.table.remove(id, this.hashLo[id]!);
     this.lru.delete(id);
     this.alive[id] = 0;
     this.exposed[id] = 0;
+    if (this.renamedText.get(this.labelText[id]!) === id) this.renamedText.delete(this.labelText[id]!);
     this.labelText[id] = '';
     this.packed.delete(id);
     this.freeIds.push(id);
@@ -289,6 +331,7 @@ export class SeriesRegistry {
     this.freeIds = [];
     this.groupIndex.clear();
     this.nameIntern.clear();
+    this.renamedText.clear();
     for (let g = 0; g < this.groupKeys.length; g++) this.groupIndex.set(this.groupKeys[g]!, g);
     for (let id = this.highWater - 1; id >= 0; id--) {
       if (this.alive[id] !== 1) this.freeIds.push(id);
@@ -304,6 +347,7 @@ export class SeriesRegistry {
         continue;
       }
       this.names[id] = this.intern(this.names[id]!);
+      if (this.packed.has(id)) this.renamedText.set(this.labelText[id]!, id);
       this.table.insert(id, this.hashLo[id]!);
       this.lru.set(id, id);
     }
