@@ -107,6 +107,9 @@ describe('value and text formatting', () => {
   it('escapes HELP text', () => {
     assert.equal(escapeHelp('plain'), 'plain');
     assert.equal(escapeHelp('a\\b\nc'), 'a\\\\b\\nc');
+    // The double quote is escaped in OpenMetrics only.
+    assert.equal(escapeHelp('say "hi"'), 'say "hi"');
+    assert.equal(escapeHelp('say "hi"\\', true), 'say \\"hi\\"\\\\');
   });
 
   it('chooses OpenMetrics only when the client prefers it', () => {

@@ -44,7 +44,7 @@ export async function* renderDerived(
 ): AsyncGenerator<string | Buffer> {
   for (const f of families) {
     if (f.variants.length === 0) continue;
-    yield `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} gauge\n`;
+    yield `# HELP ${f.name} ${escapeHelp(f.help, openMetrics)}\n# TYPE ${f.name} gauge\n`;
     for (const variant of f.variants) yield* renderVariant(registry, f, variant);
   }
   for (const t of textFamilies) {

@@ -11,8 +11,10 @@ export function formatValue(v: number): string {
   return 'NaN';
 }
 
-export function escapeHelp(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+/** HELP text escaped: backslash and newline in both formats, and the double quote in OpenMetrics. */
+export function escapeHelp(s: string, openMetrics = false): string {
+  const t = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return openMetrics ? t.replace(/"/g, '\\"') : t;
 }
 
 /** True when the client's Accept header prefers OpenMetrics over the classic text format. */

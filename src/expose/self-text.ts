@@ -13,7 +13,7 @@ export function writeSelfMetrics(metrics: MetricObjectWithValues<MetricValue<str
     let family = m.name;
     if (openMetrics && mtype === 'counter' && family.endsWith('_total')) family = family.slice(0, -6);
     const type = mtype === 'histogram' || mtype === 'summary' || mtype === 'counter' || mtype === 'gauge' ? mtype : 'untyped';
-    out += `# HELP ${family} ${escapeHelp(m.help)}\n# TYPE ${family} ${openMetrics && type === 'untyped' ? 'unknown' : type}\n`;
+    out += `# HELP ${family} ${escapeHelp(m.help, openMetrics)}\n# TYPE ${family} ${openMetrics && type === 'untyped' ? 'unknown' : type}\n`;
     for (const v of m.values) {
       const name = (v as { metricName?: string }).metricName ?? (openMetrics && mtype === 'counter' ? family + '_total' : m.name);
       out += name + labelText(v.labels as Record<string, string | number>) + ' ' + formatValue(v.value) + '\n';
