@@ -71,18 +71,22 @@ export class Pipeline {
     registry.addComponent(scorer);
     if (forecast !== null) registry.addComponent(forecast);
     if (peers !== null) registry.addComponent(peers);
-    registry.onCreate((info) => {
-      const p = this.profileFor(info);
-      const group = registry.group[info.id]!;
-      scorer.setProfile(info.id, p);
-      scorer.setGroup(info.id, group);
-      if (forecast !== null) {
-        forecast.setProfile(info.id, p);
-        forecast.setGroup(info.id, group);
-      }
-      if (peers !== null) peers.addSeries(info.id, info.name, info.labels);
-    });
+    registry.onCreate((info) => this.setUp(info));
     if (peers !== null) registry.onRemove((id) => peers.removeSeries(id));
+  }
+
+  /** What a series' models take from its labels: the selector profile, its group, its peer group. */
+  private setUp(info: SeriesInfo): void {
+    const { scorer, forecast, peers } = this;
+    const p = this.profileFor(info);
+    const group = this.registry.group[info.id]!;
+    scorer.setProfile(info.id, p);
+    scorer.setGroup(info.id, group);
+    if (forecast !== null) {
+      forecast.setProfile(info.id, p);
+      forecast.setGroup(info.id, group);
+    }
+    if (peers !== null) peers.addSeries(info.id, info.name, info.labels);
   }
 
   get lastValue(): Float64Array {
@@ -212,12 +216,13 @@ export class Pipeline {
     if (this.peers !== null) this.peers.observe(id, tMs, x, scorer.anomaly[id] === 1 ? 1 : 0);
   }
 
+  /** A kind change: the models start again, with the settings the series' labels give them. */
   private resetModels(id: number): void {
     this.stats.kindChanges++;
     this.counters.reset(id);
     this.scorer.reset(id);
     this.forecast?.reset(id);
-    this.peers?.reset(id);
+    this.setUp({ id, name: this.registry.names[id]!, labels: this.registry.labels(id) });
   }
 
   private createFromBatch(batch: Batch, s: number, nowMs: number): number {

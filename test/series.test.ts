@@ -7,7 +7,7 @@ import { escapeLabelNameValues, escapeLabelValue, exposedLabelText, groupLabelTe
 import { identityOf } from '../src/ingest/labelset.js';
 import { copyRows, EVERY_ID, grown, prepared, type GrowSteps, type SeriesComponent } from '../src/series/component.js';
 import { createPipeline } from '../src/augur.js';
-import { defaultConfig } from '../src/config/load.js';
+import { defaultConfig, parseConfig } from '../src/config/load.js';
 import { Batch } from '../src/ingest/batch.js';
 import { decodeV1 } from '../src/ingest/decode-v1.js';
 import { WireReader } from '../src/ingest/wire.js';
@@ -868,6 +868,55 @@ describe('pipeline with eviction', () => {
     assert.equal(reg.lastTimeMs[byName.get('c')!], 5000, "c's time is its own");
     assert.equal(reg.lastTimeMs[byName.get('a')!], 9000);
     assert.equal(pipeline.stats.samplesOutOfOrder, 0);
+  });
+});
+
+describe('kind changes', () => {
+  it('start the models again with the settings the series\' labels give them, in their peer group', () => {
+    const config = parseConfig(`
+forecast:
+  models: { lstm: false }
+selectors:
+  - match: '{__name__="jobs_done"}'
+    seasonality: none
+    detectors: { isolation_forest: false }
+    forecast: { enabled: false }
+`);
+    const pipeline = createPipeline(config);
+    const feed = (series: V1Series[], meta: Parameters<typeof encodeV1>[1] = []): void => {
+      const raw = encodeV1(series, meta);
+      const batch = new Batch();
+      batch.reset(raw);
+      const r = new WireReader();
+      r.reset(raw);
+      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+      pipeline.ingest(batch, 1);
+    };
+    const T0 = 1_700_000_000_000;
+    const at = (i: number, v: number) => [{ labels: { __name__: 'other', job: 'a' }, samples: [{ value: 1, timestamp: T0 + i * 15_000 }] }, { labels: { __name__: 'jobs_done', job: 'a' }, samples: [{ value: v, timestamp: T0 + i * 15_000 }] }];
+    for (let i = 0; i < 50; i++) feed(at(i, 5 * i));
+    const id = pipeline.registry.find(...(Object.values(identityOf([['__name__', 'jobs_done'], ['job', 'a']])!) as [number, number, number]));
+    assert.ok(id >= 0);
+    const peers = pipeline.peers! as unknown as { groupOf: Int32Array };
+    const state = () => ({
+      period: pipeline.scorer.seasonal.period[id],
+      forestSlot: pipeline.scorer.forest.slotOf[id],
+      forecast: pipeline.forecast!.forecast[0]![id],
+      peerGroup: peers.groupOf[id],
+    });
+    const before = state();
+    assert.equal(before.period, 0, 'seasonality: none');
+    assert.ok(Number.isNaN(before.forecast), 'forecast disabled');
+    assert.ok(before.peerGroup! >= 0);
+    // The exporter starts sending TYPE counter: a kind change.
+    feed(at(50, 250), [{ type: MetricType.COUNTER, metricFamilyName: 'jobs_done' }]);
+    for (let i = 51; i < 120; i++) feed(at(i, 5 * i));
+    assert.equal(pipeline.stats.kindChanges, 1);
+    const after = state();
+    assert.equal(after.period, 0);
+    assert.equal(after.forestSlot, before.forestSlot);
+    assert.ok(Number.isNaN(after.forecast), `forecast still disabled: ${after.forecast}`);
+    assert.equal(after.peerGroup, before.peerGroup);
   });
 });
 
