@@ -115,6 +115,17 @@ test('flatline: a noisy series that freezes shows as a volatility collapse', () 
   assert.ok(s.forest.lastLogVolRatio <= -3, `log volatility ratio ${s.forest.lastLogVolRatio}`);
 });
 
+test('flatline: a flat series that steps once is flat again afterwards, not flatlining', () => {
+  // A replica count, or an idle counter's rate: the step itself is news, the flat level after it is not.
+  const s = scorer();
+  feed(s, 0, 0, 2500, () => 3);
+  const step = feed(s, 0, 2500, 30, () => 4);
+  assert.ok(step.anomalies > 0 && step.firstAnomaly === 2500, `the step is flagged: first ${step.firstAnomaly}`);
+  const after = feed(s, 0, 2530, 300, () => 4);
+  assert.equal(after.anomalies, 0, `flagged ${after.anomalies} samples of the new flat level, first at ${after.firstAnomaly}`);
+  assert.equal(s.forest.lastLogVolRatio, 0);
+});
+
 test('NaN and infinities never reach state; reset clears a series', () => {
   const s = scorer();
   const g = gaussian(18);

@@ -28,6 +28,8 @@ const CORE_RATIO_HI = Math.exp(CORE - 0.01);
  * REPLAY_MIN_MS between two checks (see replaying). */
 const REPLAY_SPEED = 30;
 const REPLAY_MIN_MS = 30_000;
+/** `moving` above which a drop in volatility counts as a flatline: more than half the samples move. */
+const USUALLY_MOVES = 32768;
 
 /**
  * Multivariate isolation forest per peer group. Each sample contributes a feature row (level z,
@@ -46,6 +48,12 @@ export class ForestDetector implements Detector {
   prev = new Float64Array(0);
   volShort = new Float32Array(0);
   volLong = new Float32Array(0);
+  /**
+   * Share of recent samples that moved (changed by more than the noise floor), 0..65535, an EWMA
+   * over about 128 samples: only a series that usually moves can flatline. A step gauge or an idle
+   * counter that changed once is still flat afterwards, not flatlining.
+   */
+  moving = new Uint16Array(0);
 
   private forests: (Forest | undefined)[] = [];
   private bufs: (Float32Array | undefined)[] = [];
@@ -77,6 +85,7 @@ export class ForestDetector implements Detector {
     this.prev = yield* grown(this.prev, capacity, used);
     this.volShort = yield* grown(this.volShort, capacity, used);
     this.volLong = yield* grown(this.volLong, capacity, used);
+    this.moving = yield* grown(this.moving, capacity, used);
   }
 
   initIds(from: number, to: number): void {
@@ -91,6 +100,7 @@ export class ForestDetector implements Detector {
     this.prev[id] = NaN;
     this.volShort[id] = 0;
     this.volLong[id] = 0;
+    this.moving[id] = 0;
   }
 
   setGroup(id: number, group: number): void {
@@ -122,6 +132,8 @@ export class ForestDetector implements Detector {
     this.volShort[id] = vs;
     this.volLong[id] = vl;
     const eps = 1e-9 + 1e-6 * (x < 0 ? -x : x);
+    const m = this.moving[id]!;
+    this.moving[id] = m + (((ad > eps ? 65535 : 0) - m) >> 7);
     fv[3] = clip(d / (vl * 1.2533 + eps));
     fv[0] = clip(fv[0]!);
     fv[1] = clip(fv[1]!);
@@ -140,7 +152,7 @@ export class ForestDetector implements Detector {
     }
     const lr = Math.log(ratio);
     fv[4] = lr > 4 ? 4 : lr < -4 ? -4 : lr;
-    this.lastLogVolRatio = fv[4]!;
+    if (this.moving[id]! >= USUALLY_MOVES) this.lastLogVolRatio = fv[4]!;
     const f = this.forests[s];
     if (f !== undefined && !inCore(fv, FEATURES)) {
       const z = (f.score(fv) - f.mean) / f.spread;
