@@ -10,23 +10,38 @@ import { generate } from './cli/generate.js';
 import { isAugurError } from './errors.js';
 import type { LevelWithSilent } from 'pino';
 
-const USAGE = `usage: augur <command> [flags]
-
-commands:
-  serve                     receive remote write, score, expose /metrics (default)
+/** Usage of each command, printed by `augur <command> --help`; together they make USAGE. */
+const COMMAND_USAGE: Record<string, string> = {
+  serve: `  serve                     receive remote write, score, expose /metrics (default)
       --config.file=FILE    YAML config (default: embedded)
       --web.listen-address=HOST:PORT   (default 0.0.0.0:9201)
       --log.level=debug|info|warn|error  (default info)
       --log.format=logfmt|json           (default logfmt)
       --storage.path=DIR    directory of the model snapshot (overrides storage.path)
       --config.check        validate the config and exit
-  check-config FILE         validate a config file; exit 0 or print every problem
-  backtest --input PATH --output PATH [--config.file FILE] [--type gauge|counter]
+`,
+  'check-config': `  check-config FILE         validate a config file; exit 0 or print every problem
+`,
+  backtest: `  backtest --input PATH --output PATH [--config.file FILE] [--type gauge|counter]
                             score CSV files (timestamp,value) causally, as serve would
-  generate rules|dashboards|prometheus-config [--config.file FILE] [--out DIR]
+`,
+  generate: `  generate rules|dashboards|prometheus-config [--config.file FILE] [--out DIR]
       [--target HOST:PORT]... [--shards N]   (prometheus-config: one target per Augur shard)
-  version                   print the version
-`;
+`,
+  version: `  version                   print the version
+`,
+};
+
+const USAGE = `usage: augur <command> [flags]
+
+commands:
+${Object.values(COMMAND_USAGE).join('')}`;
+
+function commandUsage(cmd: string): string {
+  return `usage: augur ${cmd} [flags]\n\n${COMMAND_USAGE[cmd]!}`;
+}
+
+const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
 function loadConfig(file: string | undefined): AugurConfig {
   return file ? loadConfigFile(file) : defaultConfig();
@@ -110,6 +125,10 @@ async function backtest(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && !isHelp(cmd) && argv.some(isHelp)) {
+    process.stdout.write(cmd.startsWith('-') ? commandUsage('serve') : cmd in COMMAND_USAGE ? commandUsage(cmd) : USAGE);
+    return 0;
+  }
   try {
     switch (cmd) {
       case undefined:
@@ -126,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`augur ${VERSION}`);
         return 0;
       case 'help':
+        process.stdout.write(rest[0] !== undefined && rest[0] in COMMAND_USAGE ? commandUsage(rest[0]) : USAGE);
+        return 0;
       case '--help':
       case '-h':
         process.stdout.write(USAGE);
@@ -149,6 +170,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
       process.stderr.write(`augur: cannot listen: ${(e as Error).message}\n`);
+      return 1;
+    }
+    // Other system errors (a file that cannot be written, say) name their path: one line, no stack.
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      process.stderr.write(`augur: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   OVERLOADED: { status: 503, reason: 'overloaded' },
   CONFIG_INVALID: { status: 0, reason: 'config_invalid' },
   CSV_INVALID: { status: 0, reason: 'csv_invalid' },
+  BACKTEST_IO: { status: 0, reason: 'backtest_io' },
 } as const satisfies Record<string, { status: number; reason: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -49,11 +49,37 @@ describe('augur generate', () => {
       const doc = parse(prom.stdout) as { remote_write: { url: string; write_relabel_configs: { action: string }[] }[] };
       assert.deepEqual(doc.remote_write.map((r) => r.url), ['http://a:9201/api/v1/write', 'http://b:9201/api/v1/write']);
       for (const rw of doc.remote_write) assert.ok(rw.write_relabel_configs.some((r) => r.action === 'hashmod'));
+      // Horizons as Augur labels them (`90m` is exposed as horizon="1h30m"), in the configured order.
+      writeFileSync(cfg, 'forecast: { horizons: [90m, 5m] }\n');
+      const canon = await augur(['generate', 'dashboards', `--config.file=${cfg}`]);
+      assert.equal(canon.code, 0, canon.stderr);
+      const series = (JSON.parse(canon.stdout) as Record<string, { templating: { list: { name: string; query: string }[] } }>)['augur-series.json']!;
+      assert.equal(series.templating.list.find((v) => v.name === 'horizon')!.query, '1h30m,5m');
       const bad = await augur(['generate', 'prometheus-config', '--shards', '3', '--target', 'a:9201']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--shards 3 needs 3 --target/);
       const what = await augur(['generate', 'nonsense']);
       assert.equal(what.code, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves out the forecast-breach alerts when forecasting is off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'augur-gen-'));
+    try {
+      const off = join(dir, 'off.yml');
+      writeFileSync(off, 'forecast: { enabled: false }\n');
+      const offRules = await augur(['generate', 'rules', `--config.file=${off}`]);
+      assert.equal(offRules.code, 0, offRules.stderr);
+      assert.ok(!offRules.stdout.includes('AugurForecastBreach'));
+      assert.ok(offRules.stdout.includes('AugurSeriesAnomalous'));
+      // On for one selector: the alerts stay.
+      const one = join(dir, 'one.yml');
+      writeFileSync(one, "forecast: { enabled: false }\nselectors:\n  - match: 'disk_used_ratio'\n    forecast: { horizons: [4h] }\n");
+      const oneRules = await augur(['generate', 'rules', `--config.file=${one}`]);
+      assert.equal(oneRules.code, 0, oneRules.stderr);
+      assert.ok(oneRules.stdout.includes('AugurForecastBreach'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

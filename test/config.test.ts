@@ -141,6 +141,47 @@ scoring:
     assert.match(top[0]!.message, /nonsense/);
   });
 
+  it('reports each unknown key at its own line', () => {
+    const p = problems('web:\n  listen_address: ":9201"\n  bogus_key: 1\n  other:\n    x: 1\nnonsense: true\n');
+    assert.deepEqual(
+      p.map((x) => [x.path, x.line]),
+      [['web.bogus_key', 3], ['web.other', 4], ['nonsense', 6]],
+    );
+  });
+
+  it('reports problems of the generate section with the others, each at its own line', () => {
+    const p = problems(`series:
+  max_active: 0
+generate:
+  forecast:
+    horizons: 1h
+  anomaly:
+    tiers: 3
+  health: null
+  bogus: 1
+  peerOutlier:
+    threshold: 2
+`);
+    const at = (path: string) => p.find((x) => x.path === path);
+    assert.equal(at('series.max_active')?.line, 2);
+    assert.equal(at('generate.forecast.horizons')?.line, 5);
+    assert.equal(at('generate.anomaly.tiers')?.line, 7);
+    assert.equal(at('generate.health')?.line, 8);
+    assert.equal(at('generate.bogus')?.line, 9);
+    assert.match(at('generate.bogus')!.message, /unknown key/);
+    assert.equal(at('generate.peerOutlier.threshold')?.line, 11);
+    assert.equal(p.length, 6, JSON.stringify(p));
+    for (const x of p) assert.ok(x.message.length > 0);
+    // A one-problem generate section is printed too.
+    try {
+      parseConfig('generate:\n  health: null\n', 'g.yml');
+      assert.fail('expected an error');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /^g\.yml: 1 problem\(s\)\n  g\.yml:2: generate\.health: /);
+    }
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const p = problems('web:\n  max_body_bytes: 1024\nseries:\n  max_active: 5\n  max_active: 6\n');
     assert.equal(p.length, 1);
@@ -170,6 +211,23 @@ scoring:
     assert.ok(Number.isNaN(durationMs('')));
     assert.ok(isDuration('2w'));
     assert.ok(!isDuration('-1s'));
+  });
+
+  it('accepts only what Prometheus accepts: units in decreasing order, each once', () => {
+    for (const ok of ['90m', '1h30m', '1y2w3d4h5m6s7ms', '1m30ms', '0s']) assert.ok(isDuration(ok), ok);
+    for (const bad of ['1m1h', '5m5m', '1ms1s', '30s1m', 'ms', 'h', '1h 30m']) {
+      assert.ok(!isDuration(bad), bad);
+      assert.ok(Number.isNaN(durationMs(bad)), bad);
+    }
+    const p = problems('series:\n  staleness: 1m1h\ngenerate:\n  anomaly:\n    for: 1m1h\n    smoothing: 0s\n  health:\n    trainingFor: 0m\n');
+    const at = (path: string) => p.find((x) => x.path === path);
+    assert.equal(at('series.staleness')?.line, 2);
+    assert.equal(at('generate.anomaly.for')?.line, 5);
+    assert.match(at('generate.anomaly.for')!.message, /not a Prometheus duration/);
+    assert.equal(at('generate.anomaly.smoothing')?.line, 6);
+    assert.match(at('generate.anomaly.smoothing')!.message, /positive/);
+    assert.equal(at('generate.health.trainingFor')?.line, 8);
+    assert.match(at('generate.health.trainingFor')!.message, /positive/);
   });
 });
 
@@ -242,6 +300,13 @@ describe('CSV timestamps', () => {
     assert.deepEqual([...other.value], [3]);
     assert.throws(() => parseSeriesCsv('time,val\n1,2\n', 'd.csv'), AugurError);
     assert.throws(() => parseSeriesCsv('timestamp,value\nnot a time,2\n', 'e.csv'), /e\.csv:2/);
+  });
+
+  it('reads empty and NaN values as missing, and refuses values that are not numbers', () => {
+    const csv = parseSeriesCsv('timestamp,value\n1704067200,\n1704067260,NaN\n1704067320,+Inf\n1704067380, 1.5e3 \n', 'v.csv');
+    assert.ok(Number.isNaN(csv.value[0]) && Number.isNaN(csv.value[1]));
+    assert.deepEqual([...csv.value.slice(2)], [Infinity, 1500]);
+    assert.throws(() => parseSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,abc\n', 'f.csv'), (e: Error) => e instanceof AugurError && /^f\.csv:3: .*"abc"/.test(e.message));
   });
 });
 
@@ -353,12 +418,49 @@ describe('backtest', () => {
     checkOutput(readFileSync(join(dir, 'one', 'out.csv'), 'utf8'), inputs.get('plain.csv')!);
   });
 
+  it('writes the forecast columns in the order of the configured horizons, labelled as Augur labels them', async () => {
+    const text = 'timestamp,value\n' + values(30, -1).map((x, k) => `${1704067200 + k * 300},${x}`).join('\n') + '\n';
+    const out = await backtestText(text, 'h.csv', { config: parseConfig('forecast: { horizons: [90m, 5m] }\n'), type: 'gauge' });
+    assert.deepEqual(out.split('\n')[0]!.split(',').slice(7), [
+      'forecast_1h30m', 'forecast_1h30m_lower', 'forecast_1h30m_upper',
+      'forecast_5m', 'forecast_5m_lower', 'forecast_5m_upper',
+    ]);
+  });
+
+  it('fails `augur backtest` with one readable line on paths that cannot work', async () => {
+    const folder = join(dir, 'paths');
+    mkdirSync(join(folder, 'in'), { recursive: true });
+    const csv = join(folder, 'in', 'a.csv');
+    writeFileSync(csv, 'timestamp,value\n1704067200,1\n');
+    const file = join(folder, 'existing.csv');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['--input', join(folder, 'nope.csv'), '--output', join(folder, 'x.csv')], /nope\.csv does not exist/],
+      [['--input', csv, '--output', folder], /--output must be a file.*is a folder/],
+      [['--input', join(folder, 'in'), '--output', file], /--output must be a folder.*existing\.csv is a file/],
+      [['--input', join(folder, 'in'), '--output', join(folder, 'in')], /input would be overwritten/],
+      [['--input', csv, '--output', csv], /input would be overwritten/],
+      [['--input', csv, '--output', join(file, 'out.csv')], /cannot create the folder .*existing\.csv/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => augur(['backtest', ...args])));
+    runs.forEach((res, i) => {
+      assert.equal(res.code, 1, `${cases[i]![0].join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, cases[i]![1]);
+      assert.equal(res.stderr.trim().split('\n').length, 1, `one line, no stack: ${res.stderr}`);
+    });
+    assert.equal(readFileSync(csv, 'utf8'), 'timestamp,value\n1704067200,1\n', 'the input is untouched');
+  });
+
   it('fails `augur backtest` with a clear message on bad input', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'timestamp,value\n2024-13-45 99:00:00,1\nnope,2\n');
     const res = await augur(['backtest', '--input', bad, '--output', join(dir, 'bad-out.csv')]);
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /bad\.csv:2/);
+    writeFileSync(bad, 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,abc\n');
+    const value = await augur(['backtest', '--input', bad, '--output', join(dir, 'bad-out.csv')]);
+    assert.equal(value.code, 1, value.stderr);
+    assert.match(value.stderr, /bad\.csv:3: cannot read value "abc"/);
   });
 });
 
@@ -394,5 +496,16 @@ describe('augur check-config', () => {
     assert.equal(none.code, 2);
     assert.equal(checkBad.code, 1);
     assert.match(checkBad.stderr, /series\.max_active/);
+  });
+
+  it('prints every problem of the generate section', async () => {
+    const bad = join(dir, 'generate.yml');
+    writeFileSync(bad, 'generate:\n  forecast: {horizons: 1h}\n  anomaly: {tiers: 3, for: 1m1h}\n');
+    const res = await augur(['check-config', bad]);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /3 problem\(s\)/);
+    assert.match(res.stderr, /generate\.yml:2: generate\.forecast\.horizons: /);
+    assert.match(res.stderr, /generate\.yml:3: generate\.anomaly\.tiers: /);
+    assert.match(res.stderr, /generate\.yml:3: generate\.anomaly\.for: /);
   });
 });

@@ -105,4 +105,23 @@ describe('generated rules', () => {
         /peerOutlier\.severity/.test(e.message),
     );
   });
+
+  it('rejects unknown keys, wrong types and zero durations where a range must be positive', () => {
+    assert.throws(
+      () => resolveGenerateOptions({ bogus: 1, health: { trainingFor: '0m' }, anomaly: { smoothing: '0s', for: '1m1h' }, forecast: { horizons: '1h' } } as never),
+      (e: Error) =>
+        /bogus/.test(e.message) &&
+        /health\.trainingFor: must be a positive duration/.test(e.message) &&
+        /anomaly\.smoothing: must be a positive duration/.test(e.message) &&
+        /anomaly\.for: not a Prometheus duration/.test(e.message) &&
+        /forecast\.horizons: .*expected array/.test(e.message),
+    );
+    // `for` durations may be 0s: the alert fires at once.
+    assert.equal(resolveGenerateOptions({ anomaly: { for: '0s' } }).anomaly.for, '0s');
+  });
+
+  it('labels horizons as Augur exposes them', () => {
+    assert.deepEqual(resolveGenerateOptions({ forecast: { horizons: ['90m', '5m', '1h30m'] } }).forecast.horizons, ['1h30m', '5m']);
+    assert.deepEqual(defaultGenerateOptions.forecast.horizons, ['1h'], 'the defaults are untouched');
+  });
 });

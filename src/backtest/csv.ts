@@ -33,6 +33,21 @@ export function parseTimestamp(s: string): number {
   return NaN;
 }
 
+/**
+ * A value cell: a number (Prometheus's `+Inf` and `-Inf` included), or NaN for a missing sample (an
+ * empty cell or `NaN`), kept out of the models as serve keeps NaN samples out. Anything else, such
+ * as `abc`, is a mistake in the file: undefined.
+ */
+function parseValue(s: string): number | undefined {
+  const t = s.trim();
+  const lower = t.toLowerCase();
+  if (t === '' || lower === 'nan') return NaN;
+  if (lower === 'inf' || lower === '+inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  const v = Number(t);
+  return v === v ? v : undefined;
+}
+
 function splitRow(line: string): string[] {
   if (!line.includes('"')) return line.split(',');
   const out: string[] = [];
@@ -68,11 +83,12 @@ export function parseSeriesCsv(text: string, file: string): SeriesCsv {
     const vs = cells[vi] ?? '';
     const t = parseTimestamp(ts);
     if (t !== t) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read timestamp ${JSON.stringify(ts)}`);
-    const v = vs.trim() === '' ? NaN : Number(vs);
+    const v = parseValue(vs);
+    if (v === undefined) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read value ${JSON.stringify(vs)}`);
     out.timeText[r] = ts;
     out.valueText[r] = vs;
     out.timeMs[r] = t;
-    out.value[r] = vs.trim().toLowerCase() === 'nan' ? NaN : v;
+    out.value[r] = v;
   }
   return out;
 }

@@ -1,6 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { AugurConfig } from '../config/schema.js';
+import { configuredHorizons, forecastConfigs } from '../config/horizons.js';
+import { AugurError } from '../errors.js';
 import { createPipeline } from '../augur.js';
 import { MetricType } from '../series/kind.js';
 import { formatValue } from '../expose/format.js';
@@ -36,8 +38,10 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
   const type = opts.type === 'counter' ? MetricType.COUNTER : MetricType.GAUGE;
   const id = reg.create(1, 1, 1, labels, metric, type, 0);
   const header = ['timestamp', 'value', 'anomaly_score', 'anomaly', 'expected', 'expected_lower', 'expected_upper'];
-  const horizons = forecast?.horizonLabels ?? [];
-  for (const h of horizons) header.push(`forecast_${h}`, `forecast_${h}_lower`, `forecast_${h}_upper`);
+  // The engine keeps its horizons sorted; the columns follow the order of the config.
+  const engineHorizons = forecast?.horizonLabels ?? [];
+  const horizons = configuredHorizons(forecastConfigs(opts.config)).map((h) => engineHorizons.indexOf(h)).filter((i) => i >= 0);
+  for (const label of horizons.map((h) => engineHorizons[h]!)) header.push(`forecast_${label}`, `forecast_${label}_lower`, `forecast_${label}_upper`);
   const rows: string[][] = new Array(csv.timeMs.length);
   // Detection trains inline when not started, deterministic in sample time; only the LSTM needs
   // its worker, run in rounds every so many rows.
@@ -51,7 +55,7 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
         for (let k = 0; k < 5 + 3 * horizons.length; k++) row.push('');
       } else {
         row.push(cell(scorer.score[id]!), cell(scorer.anomaly[id]!), cell(scorer.expected[id]!), cell(scorer.lower[id]!), cell(scorer.upper[id]!));
-        for (let h = 0; h < horizons.length; h++) row.push(cell(forecast!.forecast[h]![id]!), cell(forecast!.lower[h]![id]!), cell(forecast!.upper[h]![id]!));
+        for (const h of horizons) row.push(cell(forecast!.forecast[h]![id]!), cell(forecast!.lower[h]![id]!), cell(forecast!.upper[h]![id]!));
       }
       rows[r] = row;
       // Background models (the LSTM) train in sample time: a round every so many rows.
@@ -83,20 +87,48 @@ function listCsv(dir: string): string[] {
   return out.sort();
 }
 
+/** Runs a file-system call; its failure becomes one readable line naming the path. */
+function io<T>(what: string, path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    // Node's messages read `ENOENT: no such file or directory, open '/x'`: keep the middle part.
+    const m = /^[A-Z]+: ([^,]+)/.exec((e as Error).message);
+    throw new AugurError('BACKTEST_IO', `backtest: cannot ${what} ${path}: ${m ? m[1] : (e as Error).message}`);
+  }
+}
+
+function kindOf(path: string): 'file' | 'folder' | 'none' {
+  if (!existsSync(path)) return 'none';
+  return io('read', path, () => statSync(path)).isDirectory() ? 'folder' : 'file';
+}
+
+function pathError(message: string): AugurError {
+  return new AugurError('BACKTEST_IO', `backtest: ${message}`);
+}
+
+/** Refuses, before any work, paths that cannot work or would overwrite the input. */
+function checkPaths(input: string, output: string): 'file' | 'folder' {
+  const kind = kindOf(input);
+  if (kind === 'none') throw pathError(`--input ${input} does not exist`);
+  const out = kindOf(output);
+  if (kind === 'folder' && out === 'file') throw pathError(`--input ${input} is a folder, so --output must be a folder too, but ${output} is a file`);
+  if (kind === 'file' && out === 'folder') throw pathError(`--input ${input} is a file, so --output must be a file too, but ${output} is a folder`);
+  if (out !== 'none' && realpathSync(input) === realpathSync(output)) throw pathError(`--output ${output} is the input itself: the input would be overwritten`);
+  return kind;
+}
+
 /** A file to a file, or a folder mirrored recursively into a folder. Returns the files written. */
 export async function backtestPath(input: string, output: string, opts: BacktestOptions): Promise<string[]> {
+  const files: (readonly [string, string])[] =
+    checkPaths(input, output) === 'folder' ? io('read', input, () => listCsv(input)).map((f) => [f, join(output, relative(input, f))]) : [[input, output]];
   const written: string[] = [];
-  if (statSync(input).isDirectory()) {
-    for (const f of listCsv(input)) {
-      const dest = join(output, relative(input, f));
-      mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, await backtestText(readFileSync(f, 'utf8'), f, opts));
-      written.push(dest);
-    }
-  } else {
-    mkdirSync(dirname(output), { recursive: true });
-    writeFileSync(output, await backtestText(readFileSync(input, 'utf8'), input, opts));
-    written.push(output);
+  for (const [src, dest] of files) {
+    const text = io('read', src, () => readFileSync(src, 'utf8'));
+    const out = await backtestText(text, src, opts);
+    io('create the folder', dirname(dest), () => mkdirSync(dirname(dest), { recursive: true }));
+    io('write', dest, () => writeFileSync(dest, out));
+    written.push(dest);
   }
   return written;
 }

@@ -1,4 +1,5 @@
 import type { AugurConfig } from '../config/schema.js';
+import { configuredHorizons, forecastConfigs } from '../config/horizons.js';
 import {
   dashboardFiles,
   generateDashboards,
@@ -12,24 +13,19 @@ import {
 } from '../generate/index.js';
 import { parseArgs, UsageError } from './flags.js';
 
-/** The generator options a config implies: its `generate:` section, horizons from `forecast:`. */
+/**
+ * The generator options a config implies: its `generate:` section, horizons from `forecast:` (as
+ * Augur labels them), and no forecast-breach alerts when forecasting is off everywhere.
+ */
 export function generateOptionsFor(config: AugurConfig): GenerateOptions {
   const partial = structuredClone(config.generate) as DeepPartial<GenerateOptions>;
-  const horizons = configuredHorizons(config);
+  const forecasts = forecastConfigs(config).filter((f) => f.enabled);
+  const horizons = configuredHorizons(forecasts);
   if (horizons.length > 0 && partial.forecast?.horizons === undefined) {
     partial.forecast = { ...(partial.forecast ?? {}), horizons };
   }
+  if (forecasts.length === 0) partial.forecast = { ...(partial.forecast ?? {}), breach: [] };
   return resolveGenerateOptions(partial);
-}
-
-function configuredHorizons(config: AugurConfig): string[] {
-  const out: string[] = [];
-  const add = (hs: readonly string[] | undefined): void => {
-    for (const h of hs ?? []) if (!out.includes(h)) out.push(h);
-  };
-  add(config.forecast?.horizons);
-  for (const s of config.selectors) add(s.forecast?.horizons);
-  return out;
 }
 
 /** `augur generate rules|dashboards|prometheus-config [--out DIR] [--target H:P]... [--shards N]`. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import type { z } from 'zod';
 import { AugurError } from '../errors.js';
 import { configSchema, type AugurConfig } from './schema.js';
-import { resolveGenerateOptions, type DeepPartial, type GenerateOptions } from '../generate/options.js';
 
 export interface ConfigProblem {
   path: string;
@@ -40,22 +40,26 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
   }
   const raw = doc.toJS() ?? {};
   const res = configSchema.safeParse(raw);
-  if (res.success) {
-    try {
-      resolveGenerateOptions(res.data.generate as DeepPartial<GenerateOptions>);
-    } catch (e) {
-      const lines = (e as Error).message.split('\n').slice(1).map((l) => l.trim());
-      throw new ConfigError(file, lines.map((l) => ({ path: 'generate.' + l.split(':')[0], line: lineOf(doc, lc, ['generate']), message: l.slice(l.indexOf(':') + 1).trim() })));
-    }
-    return res.data;
+  if (res.success) return res.data;
+  throw new ConfigError(file, res.error.issues.flatMap((issue) => problemsOf(issue, doc, lc)).sort((a, b) => a.line - b.line));
+}
+
+/** One problem per issue, except one per key for unknown keys, each at the key's own line. */
+function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter): ConfigProblem[] {
+  const path = issue.path as (string | number)[];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...path, key].join('.'), line: keyLine(doc, lc, path, key), message: `unknown key ${JSON.stringify(key)}` }));
   }
-  throw new ConfigError(
-    file,
-    res.error.issues.map((issue) => {
-      const path = issue.path.map(String);
-      return { path: path.join('.'), line: lineOf(doc, lc, issue.path as (string | number)[]), message: issue.message };
-    }),
-  );
+  return [{ path: path.join('.'), line: lineOf(doc, lc, path), message: issue.message }];
+}
+
+function keyLine(doc: Document, lc: LineCounter, path: (string | number)[], key: string): number {
+  const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (isNode(pair?.key) && pair.key.range) return lc.linePos(pair.key.range[0]).line;
+  }
+  return lineOf(doc, lc, path);
 }
 
 function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number {

@@ -4,6 +4,7 @@ import { parseSelector, SelectorError } from './matchers.js';
 import { profileOverridesSchema, profileSchema } from '../detect/profile.js';
 import { forecastSchema } from '../forecast/config.js';
 import { clusterSchema } from '../cluster/config.js';
+import { generateSchema } from '../generate/options.js';
 
 const duration = (min: number) =>
   z
@@ -88,8 +89,8 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
-  /** Options of `augur generate` (see src/generate/options.ts), validated when loading. */
-  generate: z.record(z.string(), z.unknown()).default({}),
+  /** Options of `augur generate` (see src/generate/options.ts). */
+  generate: generateSchema.default({}),
 });
 
 export type AugurConfig = z.output<typeof configSchema>;

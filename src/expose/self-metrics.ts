@@ -99,12 +99,13 @@ export class SelfMetrics {
 
   /**
    * Background model health, labelled by model: isolation forests (detection), the LSTM
-   * (forecasting) and clustering. Every known model is present from startup, at zero runs; the
-   * last-training timestamp starts at process start so "not training" means "not since start".
+   * (forecasting) and clustering. Every known model is present from startup, at zero runs; a
+   * model's last-training timestamp appears with its first training since start. A model may
+   * rightly never train (the LSTM needs hours of data, or is switched off), so no made-up
+   * timestamp stands in for it: "not training" then alerts only on a model that stopped.
    */
   private modelMetrics(pipeline: Pipeline): void {
     const r = this.register;
-    const started = Date.now() / 1000;
     const models: { name: string; runs: () => number; errors: () => number }[] = [
       { name: 'isolation_forest', runs: () => pipeline.scorer.trainingRuns, errors: () => pipeline.scorer.trainingErrors },
     ];
@@ -114,7 +115,7 @@ export class SelfMetrics {
     if (peers !== null) models.push({ name: 'clustering', runs: () => peers.reclusterRuns, errors: () => 0 });
     const lastRuns = new Map<string, number>();
     const lastErrors = new Map<string, number>();
-    const lastAt = new Map<string, number>(models.map((m) => [m.name, started]));
+    const lastAt = new Map<string, number>();
     const refresh = (): void => {
       for (const m of models) {
         const runs = m.runs();
@@ -143,12 +144,12 @@ export class SelfMetrics {
     perModel('augur_model_training_errors_total', 'Background model training rounds that failed, by model.', (m) => m.errors(), lastErrors);
     new client.Gauge({
       name: 'augur_model_last_training_timestamp_seconds',
-      help: 'Unix time of the last completed training round, by model (process start before the first).',
+      help: 'Unix time of the last completed training round since start, by model (absent before the first).',
       labelNames: ['model'],
       registers: [r],
       collect() {
         refresh();
-        for (const m of models) this.set({ model: m.name }, lastAt.get(m.name)!);
+        for (const [model, at] of lastAt) this.set({ model }, at);
       },
     });
     if (f !== null) {

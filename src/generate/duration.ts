@@ -1,6 +1,6 @@
-import { durationMs, isDuration } from '../config/duration.js';
+import { canonicalDuration, durationMs, isDuration } from '../config/duration.js';
 
-export { isDuration };
+export { canonicalDuration, isDuration };
 
 /** Seconds in a Prometheus duration; throws on anything else. */
 export function durationSeconds(s: string): number {

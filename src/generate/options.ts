@@ -1,4 +1,5 @@
-import { durationSeconds, isDuration } from './duration.js';
+import { z } from 'zod';
+import { canonicalDuration, durationSeconds, isDuration } from './duration.js';
 
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
@@ -125,57 +126,95 @@ function merge<T>(base: T, over: unknown): T {
 
 const SEVERITIES = new Set<string>(['critical', 'warning', 'info']);
 
-/** Defaults overlaid with `partial`, validated; throws one Error listing every problem by path. */
-export function resolveGenerateOptions(partial: DeepPartial<GenerateOptions> = {}): GenerateOptions {
-  const o = merge(defaultGenerateOptions, partial);
-  const errors: string[] = [];
-  const dur = (path: string, v: string) => {
-    if (!isDuration(v)) errors.push(`${path}: not a Prometheus duration: ${JSON.stringify(v)}`);
-  };
-  const share = (path: string, v: number) => {
-    if (!(v > 0 && v <= 1)) errors.push(`${path}: must be in (0, 1], got ${v}`);
-  };
-  const sev = (path: string, v: string) => {
-    if (!SEVERITIES.has(v)) errors.push(`${path}: must be critical, warning or info, got ${JSON.stringify(v)}`);
-  };
-  const name = (path: string, v: string) => {
-    if (!/^[a-zA-Z0-9_-]+$/.test(v)) errors.push(`${path}: must match [a-zA-Z0-9_-]+, got ${JSON.stringify(v)}`);
-  };
+const duration = (positive = false) =>
+  z.string().superRefine((s, ctx) => {
+    if (!isDuration(s)) ctx.addIssue({ code: 'custom', message: `not a Prometheus duration: ${JSON.stringify(s)}` });
+    else if (positive && durationSeconds(s) === 0) ctx.addIssue({ code: 'custom', message: `must be a positive duration, got ${s}` });
+  });
+const share = z.number().superRefine((v, ctx) => {
+  if (!(v > 0 && v <= 1)) ctx.addIssue({ code: 'custom', message: `must be in (0, 1], got ${v}` });
+});
+const severity = z.string().superRefine((v, ctx) => {
+  if (!SEVERITIES.has(v)) ctx.addIssue({ code: 'custom', message: `must be critical, warning or info, got ${JSON.stringify(v)}` });
+});
+const name = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'must match [a-zA-Z0-9_-]+');
 
-  name('augurJob', o.augurJob);
-  dur('anomaly.for', o.anomaly.for);
-  dur('anomaly.smoothing', o.anomaly.smoothing);
-  if (o.anomaly.tiers.length === 0) errors.push('anomaly.tiers: at least one tier');
-  o.anomaly.tiers.forEach((t, i) => {
-    if (![1, 2, 3, 4].includes(t.minLevel)) errors.push(`anomaly.tiers[${i}].minLevel: must be 1, 2, 3 or 4`);
-    sev(`anomaly.tiers[${i}].severity`, t.severity);
-  });
-  if (o.forecast.horizons.length === 0) errors.push('forecast.horizons: at least one horizon');
-  o.forecast.horizons.forEach((h, i) => dur(`forecast.horizons[${i}]`, h));
-  o.forecast.breach.forEach((t, i) => {
-    dur(`forecast.breach[${i}].within`, t.within);
-    sev(`forecast.breach[${i}].severity`, t.severity);
-  });
-  dur('forecast.for', o.forecast.for);
-  share('peerOutlier.threshold', o.peerOutlier.threshold);
-  dur('peerOutlier.for', o.peerOutlier.for);
-  sev('peerOutlier.severity', o.peerOutlier.severity);
-  share('groupBurst.ratio', o.groupBurst.ratio);
-  if (!(Number.isInteger(o.groupBurst.minSeries) && o.groupBurst.minSeries >= 1)) {
-    errors.push(`groupBurst.minSeries: must be a positive integer, got ${o.groupBurst.minSeries}`);
+/**
+ * The `generate:` section of the config (and the argument of `resolveGenerateOptions`): every key
+ * optional, unknown keys rejected. Durations used as PromQL ranges or thresholds must be positive;
+ * `for` durations may be 0s (fire at once).
+ */
+export const generateSchema = z.strictObject({
+  augurJob: name.optional(),
+  runbookBaseUrl: z.string().optional(),
+  anomaly: z
+    .strictObject({
+      for: duration().optional(),
+      smoothing: duration(true).optional(),
+      tiers: z
+        .array(
+          z.strictObject({
+            minLevel: z.number().refine((v) => [1, 2, 3, 4].includes(v), 'must be 1, 2, 3 or 4'),
+            severity,
+          }),
+        )
+        .min(1, 'at least one tier')
+        .optional(),
+    })
+    .optional(),
+  forecast: z
+    .strictObject({
+      horizons: z.array(duration(true)).min(1, 'at least one horizon').optional(),
+      breach: z.array(z.strictObject({ within: duration(true), severity })).optional(),
+      for: duration().optional(),
+    })
+    .optional(),
+  peerOutlier: z.strictObject({ threshold: share.optional(), for: duration().optional(), severity: severity.optional() }).optional(),
+  groupBurst: z
+    .strictObject({
+      ratio: share.optional(),
+      minSeries: z.number().int('must be a positive integer').min(1, 'must be a positive integer').optional(),
+      for: duration().optional(),
+      severity: severity.optional(),
+    })
+    .optional(),
+  health: z
+    .strictObject({
+      downFor: duration().optional(),
+      rejectedRatio: share.optional(),
+      rejectFor: duration().optional(),
+      overloadedFor: duration().optional(),
+      seriesLimitRatio: share.optional(),
+      seriesLimitFor: duration().optional(),
+      trainingMaxAge: duration(true).optional(),
+      // Also the range of increase(): must be positive.
+      trainingFor: duration(true).optional(),
+    })
+    .optional(),
+  dashboards: z
+    .strictObject({
+      // Grafana uids are at most 40 characters; the prefix leaves room for the dashboard's slug.
+      uidPrefix: name.max(30, 'at most 30 characters (Grafana uids are at most 40)').optional(),
+      titlePrefix: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      refresh: duration(true).optional(),
+      grafanaUrl: z.string().optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Defaults overlaid with `partial`, validated; throws one Error listing every problem by path.
+ * Horizons come out in Augur's canonical form (`90m` -> `1h30m`), the `horizon` label it exposes.
+ */
+export function resolveGenerateOptions(partial: DeepPartial<GenerateOptions> = {}): GenerateOptions {
+  const res = generateSchema.safeParse(partial);
+  if (!res.success) {
+    const errors = res.error.issues.map((i) => `${i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k > 0 ? '.' : ''}${String(p)}`)).join('')}: ${i.message}`);
+    throw new Error(`invalid generate options:\n  ${errors.join('\n  ')}`);
   }
-  dur('groupBurst.for', o.groupBurst.for);
-  sev('groupBurst.severity', o.groupBurst.severity);
-  for (const k of ['downFor', 'rejectFor', 'overloadedFor', 'seriesLimitFor', 'trainingMaxAge', 'trainingFor'] as const) {
-    dur(`health.${k}`, o.health[k]);
-  }
-  share('health.rejectedRatio', o.health.rejectedRatio);
-  share('health.seriesLimitRatio', o.health.seriesLimitRatio);
-  name('dashboards.uidPrefix', o.dashboards.uidPrefix);
-  if (o.dashboards.uidPrefix.length > 30) errors.push('dashboards.uidPrefix: at most 30 characters (Grafana uids are at most 40)');
-  dur('dashboards.refresh', o.dashboards.refresh);
-  if (errors.length > 0) throw new Error(`invalid generate options:\n  ${errors.join('\n  ')}`);
-  return o;
+  const o = merge(defaultGenerateOptions, partial);
+  return { ...o, forecast: { ...o.forecast, horizons: [...new Set(o.forecast.horizons.map(canonicalDuration))] } };
 }
 
 /** The longest forecast horizon, in seconds. */

@@ -195,8 +195,9 @@ function healthRules(o: GenerateOptions): RuleGroup {
       alert(
         o,
         'AugurModelsNotTraining',
-        `time() - augur_model_last_training_timestamp_seconds${sel} > ${maxAge}\n` +
-          `and on (job, instance)\ntime() - process_start_time_seconds${sel} > ${maxAge}`,
+        // The timestamp exists only once a model has trained since start (src/expose/self-metrics.ts):
+        // a model that never trained, such as an LSTM still gathering data, does not fire.
+        `time() - augur_model_last_training_timestamp_seconds${sel} > ${maxAge}`,
         h.trainingFor,
         'warning',
         'Augur on {{ $labels.instance }} has not trained its {{ $labels.model }} model recently.',

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function augur(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('augur --help', () => {
+  it('prints the usage of the subcommand it follows and exits 0', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', '--help'], /--web\.listen-address/],
+      [['backtest', '-h'], /backtest --input PATH --output PATH/],
+      [['generate', 'rules', '--help'], /generate rules\|dashboards\|prometheus-config/],
+      [['check-config', '--help'], /check-config FILE/],
+      [['--config.file=x.yml', '--help'], /--web\.listen-address/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => augur(args)));
+    runs.forEach((res, i) => {
+      const [args, usage] = cases[i]!;
+      assert.equal(res.code, 0, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stdout, usage, args.join(' '));
+      assert.equal(res.stderr, '');
+    });
+    assert.ok(!runs[1]!.stdout.includes('--web.listen-address'), 'only the subcommand');
+    const all = await augur(['--help']);
+    assert.equal(all.code, 0);
+    for (const cmd of ['serve', 'check-config', 'backtest', 'generate', 'version']) assert.match(all.stdout, new RegExp(`^  ${cmd}\\b`, 'm'));
+  });
+});
