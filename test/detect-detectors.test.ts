@@ -120,6 +120,16 @@ test('drift: page-hinkley confirms a lasting shift with its size, ignores a sing
   assert.ok(k < 20, `confirmed after ${k} samples`);
 });
 
+test('drift: residuals that overflow float32 sums give no shift, never an infinite one', () => {
+  const d = new DriftDetector();
+  resizeNow(d, 0, 1);
+  d.reset(0);
+  let shift = 0;
+  for (let k = 0; k < 100 && shift === 0; k++) shift = d.update(0, 3e38, 1);
+  assert.equal(d.update(0, 3e38, 1), 0);
+  assert.ok(Number.isFinite(shift), `shift ${shift}`);
+});
+
 test('variance change raises the calibrated likelihood', () => {
   const lik = new Likelihood();
   resizeNow(lik, 0, 1);

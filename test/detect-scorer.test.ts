@@ -126,6 +126,17 @@ test('flatline: a flat series that steps once is flat again afterwards, not flat
   assert.equal(s.forest.lastLogVolRatio, 0);
 });
 
+test('a burst of values near the float32 limit does not poison the models', () => {
+  const s = scorer();
+  const g = gaussian(19);
+  feed(s, 0, 0, 1000, () => 100 + g());
+  feed(s, 0, 1000, 20, () => 3e38);
+  feed(s, 0, 1020, 500, () => 100 + g());
+  for (const a of [s.score, s.expected, s.lower, s.upper]) assert.ok(Number.isFinite(a[0]!), `${a[0]}`);
+  assert.ok(Math.abs(s.expected[0]! - 100) < 5, `expected ${s.expected[0]}`);
+  assert.ok(s.upper[0]! - s.lower[0]! < 100, `band ${s.lower[0]}..${s.upper[0]}`);
+});
+
 test('NaN and infinities never reach state; reset clears a series', () => {
   const s = scorer();
   const g = gaussian(18);

@@ -57,7 +57,8 @@ export class DriftDetector implements SeriesComponent {
     if (gu > LAMBDA || gd > LAMBDA) {
       const shift = gu > LAMBDA ? this.sumUp[id]! / this.nUp[id]! : this.sumDown[id]! / this.nDown[id]!;
       this.reset(id);
-      return shift;
+      // Residuals near the float32 limit overflow the sum: no shift rather than an infinite one.
+      return shift - shift === 0 ? shift : 0;
     }
     return 0;
   }

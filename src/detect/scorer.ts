@@ -84,6 +84,8 @@ export class Scorer implements SeriesComponent {
 
   /** Total re-baselines after a lasting change (concept drift). */
   driftEvents = 0;
+  /** Series whose models overflowed and started again (see `restart`). */
+  overflowRestarts = 0;
 
   readonly robust = new RobustLevel();
   readonly seasonal = new Seasonal();
@@ -221,6 +223,15 @@ export class Scorer implements SeriesComponent {
     this.likelihood.reset(id);
   }
 
+  /** `reset`, keeping the series' profile and forest group. */
+  private restart(id: number, profileIndex: number): void {
+    const slot = this.forest.slotOf[id]!;
+    this.reset(id);
+    this.setProfile(id, profileIndex);
+    if (slot >= 0) this.forest.setGroup(id, slot);
+    this.overflowRestarts++;
+  }
+
   setProfile(id: number, profileIndex: number): void {
     const p = profileIndex >= 0 && profileIndex < this.profiles.length ? profileIndex : 0;
     this.profileOf[id] = p;
@@ -323,6 +334,12 @@ export class Scorer implements SeriesComponent {
     const k = this.pBandK[p]!;
     const band = useHw && oH.expected === oH.expected ? oH : seasonalOn ? oS : oR;
     if (band.expected === band.expected) {
+      if (band.expected - band.expected !== 0) {
+        // A level model overflowed (values near the float32 limit): start the series' models again
+        // rather than keep an infinite expectation.
+        this.restart(id, p);
+        return;
+      }
       const sd = (band.upper - band.expected) / 3;
       this.expected[id] = band.expected;
       this.lower[id] = band.expected - k * sd;
