@@ -80,6 +80,12 @@ describe('deployment files', () => {
     const text = readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8');
     assert.equal(text, composePrometheusConfig(defaultGenerateOptions), 'regenerate with node --import tsx scripts/generate.ts');
     promtoolCheckConfig(text);
+    // Loaded for real, with the rule files the compose stack mounts: every file the glob takes must
+    // be a rule file (rules/ also holds promtool's unit tests).
+    const promtool = requireTool('promtool', 'prometheus');
+    const file = join(tmp, 'prometheus-with-rules.yml');
+    writeFileSync(file, text.split(COMPOSE.rulesDir).join(join(root, 'rules')));
+    run(promtool, ['check', 'config', file]);
   });
 
   it('docker-compose.yml parses, and every mounted file and build input exists', () => {

@@ -17,7 +17,8 @@ export function composePrometheusConfig(o: GenerateOptions): string {
     ...o,
     targets: [`${COMPOSE.augur.service}:${COMPOSE.augur.port}`],
     global: { scrape_interval: '15s', evaluation_interval: '15s' },
-    ruleFiles: [`${COMPOSE.rulesDir}/*.yml`],
+    // Not `*.yml`: rules/ also holds promtool's unit tests (`*.rules.test.yml`), which are not rule files.
+    ruleFiles: [`${COMPOSE.rulesDir}/*.rules.yml`],
     alertmanagers: [`${COMPOSE.alertmanager.service}:${COMPOSE.alertmanager.port}`],
     extraScrapeConfigs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${COMPOSE.prometheus.port}`] }] },
