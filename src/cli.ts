@@ -78,7 +78,11 @@ async function serve(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal must not kill the shutdown half-way (the final snapshot would be lost).
+        log.warn({ signal }, 'already shutting down: finishing in-flight requests and the final snapshot (SIGKILL forces)');
+        return;
+      }
       stopping = true;
       log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
       augur.close().then(
@@ -97,8 +101,8 @@ async function serve(argv: string[]): Promise<number> {
       if (errors.length === 0) log.info('reloaded TLS certificate and credentials (SIGHUP)');
       else for (const e of errors) log.error({ err: e }, 'reload failed; keeping the previous TLS certificate and credentials');
     });
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 }
 

@@ -143,7 +143,10 @@ describe('snapshot and restore', () => {
     feed(a, receiver(), 0, 20);
     assert.ok(await new Snapshotter(dir, a, c, log, events()).snapshot('test'));
     writeFileSync(join(dir, `${SNAPSHOT_FILE}.tmp-99999`), Buffer.alloc(1000, 7));
+    writeFileSync(join(dir, 'unrelated.tmp-99999'), 'x');
     const b = createPipeline(c);
     assert.equal(await new Snapshotter(dir, b, c, log, events()).restore(), 300);
+    // ... and is removed: nothing else ever would.
+    assert.deepEqual(readdirSync(dir).sort(), [SNAPSHOT_FILE, 'unrelated.tmp-99999']);
   });
 });

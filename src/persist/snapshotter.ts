@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AugurConfig } from '../config/schema.js';
 import { Forest } from '../detect/forest.js';
@@ -60,6 +60,23 @@ export class Snapshotter {
   }
 
   /**
+   * Temporary files of writes that never finished (the process was killed mid-write): each is as
+   * large as a snapshot, and nothing else would ever remove them.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const prefix = `${basename(this.file)}.tmp-`;
+    for (const name of await readdir(this.dir)) {
+      if (!name.startsWith(prefix) || name === `${prefix}${process.pid}`) continue;
+      try {
+        await rm(join(this.dir, name), { force: true });
+        this.log.info({ path: join(this.dir, name) }, 'removed the temporary file of an unfinished snapshot write');
+      } catch (err) {
+        this.log.warn({ err, path: join(this.dir, name) }, 'cannot remove the temporary file of an unfinished snapshot write');
+      }
+    }
+  }
+
+  /**
    * Restores the last snapshot into the (fresh) pipeline. Returns the number of series restored,
    * 0 when there is none. A bad snapshot is logged, counted, moved aside, and Augur starts fresh.
    * If it fails after it has begun to write into the pipeline, it throws (the snapshot is already
@@ -67,6 +84,7 @@ export class Snapshotter {
    */
   async restore(): Promise<number> {
     await mkdir(this.dir, { recursive: true });
+    await this.removeLeftovers();
     try {
       await stat(this.file);
     } catch {
