@@ -136,6 +136,32 @@ describe('snapshot and restore', () => {
     }
   });
 
+  it('restored with a lower series.max_active, drops the surplus everywhere, peer groups included, and counts it', async () => {
+    for (const f of readdirSync(dir)) rmSync(join(dir, f));
+    const c = config();
+    const a = createPipeline(c);
+    feed(a, receiver(), 0, 20);
+    assert.ok(await new Snapshotter(dir, a, c, log, events()).snapshot('test'));
+    const small = config((x) => {
+      x.series.max_active = 100;
+    });
+    const b = createPipeline(small);
+    assert.equal(await new Snapshotter(dir, b, small, log, events()).restore(), 100);
+    assert.equal(b.registry.active, 100);
+    assert.equal(b.registry.evicted, 200);
+    const members = (b.peers as unknown as { gSize: Int32Array; gInfo: unknown[] });
+    let n = 0;
+    for (let g = 0; g < members.gInfo.length; g++) if (members.gInfo[g]) n += members.gSize[g]!;
+    assert.equal(n, 100, 'peer group members');
+    // The dropped series come back as new ones when they send again, evicting others: peer groups
+    // keep exactly the live series.
+    feed(b, receiver(), 20, 22);
+    assert.equal(b.registry.active, 100);
+    n = 0;
+    for (let g = 0; g < members.gInfo.length; g++) if (members.gInfo[g]) n += members.gSize[g]!;
+    assert.equal(n, 100, 'peer group members after more traffic');
+  });
+
   it('a leftover temporary file from an interrupted write leaves the previous snapshot in use', async () => {
     for (const f of readdirSync(dir)) rmSync(join(dir, f));
     const c = config();

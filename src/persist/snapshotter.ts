@@ -11,7 +11,7 @@ import { collectClasses, fingerprint, type WalkOptions } from './walk.js';
 export const SNAPSHOT_FILE = 'augur.snapshot';
 
 /** Registry fields rebuilt by `rebuildIndexes()` instead of persisted, and the registry wiring. */
-const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'renamedText', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo', 'growth', 'growthTimer', 'growthOwed', 'stepGrowth']);
+const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'renamedText', 'droppedOnRestore', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo', 'growth', 'growthTimer', 'growthOwed', 'stepGrowth']);
 /** Classes whose state lives in a worker thread and is rebuilt there: not persisted. */
 const SKIP_CLASSES = new Set(['LstmRunner']);
 
@@ -103,6 +103,8 @@ export class Snapshotter {
         const stats = await reader.restoreInto(this.pipeline, this.classes);
         this.pipeline.registry.rebuildIndexes();
         const series = this.pipeline.registry.active;
+        const dropped = this.pipeline.registry.droppedOnRestore;
+        if (dropped > 0) this.log.warn({ dropped }, `the snapshot held ${dropped} series more than series.max_active: dropped, counted as evicted`);
         const seconds = (performance.now() - started) / 1000;
         this.events.restored(series, seconds);
         this.log.info({ path: this.file, series, bytes: reader.size, seconds: round(seconds), takenAt: new Date(reader.manifest.createdAt).toISOString(), kept: stats.kept.length > 0 ? stats.kept.slice(0, 5).join(' ') : undefined }, `restored ${series} series from snapshot`);

@@ -120,6 +120,8 @@ export class SeriesRegistry {
    * holds): a changed name must not make a series come out with another's labels.
    */
   private renamedText = new Map<string, number>();
+  /** Series of the last restored snapshot over `max_active`, dropped (and counted as evicted). */
+  droppedOnRestore = 0;
 
   readonly metadata = new Map<string, number>();
   metadataGeneration = 1;
@@ -336,14 +338,20 @@ export class SeriesRegistry {
     for (let id = this.highWater - 1; id >= 0; id--) {
       if (this.alive[id] !== 1) this.freeIds.push(id);
     }
+    const dropped: number[] = [];
+    let overLimit = 0;
     for (let id = 0; id < this.highWater; id++) {
       if (this.alive[id] !== 1) continue;
       // A series removed while the snapshot was written can be alive with its labels cleared.
       if (!this.labelText[id] || this.names[id] === undefined || this.table.count >= this.options.maxActive || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
         // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
+        if (this.labelText[id] && this.names[id] !== undefined && this.table.count >= this.options.maxActive) overLimit++;
         this.alive[id] = 0;
         this.exposed[id] = 0;
+        this.labelText[id] = '';
+        this.packed.delete(id);
         this.freeIds.push(id);
+        dropped.push(id);
         continue;
       }
       this.names[id] = this.intern(this.names[id]!);
@@ -353,6 +361,10 @@ export class SeriesRegistry {
     }
     this.initializedTo = this.highWater;
     for (const c of this.components) runSteps(c.grow(this.capacity, () => this.initializedTo));
+    // The components were restored with these series in them (peer groups, say): take them out.
+    for (const id of dropped) for (const fn of this.removeHooks) fn(id, 'evicted');
+    this.evicted += overLimit;
+    this.droppedOnRestore = overLimit;
   }
 
   /** Removes series not seen for the staleness period. Returns how many went. */
