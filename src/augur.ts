@@ -150,6 +150,16 @@ export class Augur {
       const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds the limit of ${config.web.max_body_bytes} bytes` : status === 500 ? 'internal error' : err.message;
       return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
     });
+    // Until the snapshot is restored and the models started, and again once shutdown begins, only
+    // the health endpoints answer: the port is open, so probes see "alive, not ready" rather than
+    // a refused connection during a long restore.
+    app.addHook('onRequest', (req, reply, done) => {
+      if (this.ready) return done();
+      const path = req.url.split('?')[0]!;
+      if (path === '/-/healthy' || path === '/-/ready') return done();
+      if (path === '/api/v1/write') this.metrics.writeRejected.inc({ reason: 'not_ready' });
+      void reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send('Augur is not ready (starting: restoring its snapshot, or shutting down); retry later\n');
+    });
     if (this.auth !== null) {
       registerAuth(this.app, this.auth, (req, reason) => {
         this.metrics.authFailures.inc({ reason });
@@ -205,8 +215,6 @@ export class Augur {
 
   async listen(host: string, port: number): Promise<string> {
     await this.auth?.prepare();
-    await this.snapshotter?.restore();
-    await this.pipeline.start();
     let last = performance.now();
     this.lagTimer = setInterval(() => {
       const now = performance.now();
@@ -216,6 +224,14 @@ export class Augur {
     }, 50);
     this.lagTimer.unref();
     const address = await this.app.listen({ host, port });
+    try {
+      await this.snapshotter?.restore();
+      await this.pipeline.start();
+    } catch (e) {
+      if (this.lagTimer) clearInterval(this.lagTimer);
+      await this.app.close();
+      throw e;
+    }
     const reg = this.pipeline.registry;
     // In slices of a few milliseconds: a million ids, or a departed target's series all going
     // stale at once, are too much for one turn of the loop.

@@ -640,12 +640,20 @@ describe('GET /metrics and health', () => {
     assert.equal(missing.status, 404);
   });
 
-  it('answers /-/ready 503 until it listens', async () => {
+  it('answers /-/ready 503, and everything but health 503, until it has restored and listens', async () => {
     const augur = new Augur(defaultConfig(), createLogger('silent', 'json'));
     try {
       const res = await augur.app.inject({ method: 'GET', url: '/-/ready' });
       assert.equal(res.statusCode, 503);
       assert.equal((await augur.app.inject({ method: 'GET', url: '/-/healthy' })).statusCode, 200);
+      // Until then (a snapshot being restored) everything else is a 503 to retry, writes included.
+      for (const [method, url] of [['GET', '/metrics'], ['GET', '/api/v1/anomalies'], ['POST', '/api/v1/write']] as const) {
+        const r = await augur.app.inject({ method, url, headers: { 'content-type': V2_CONTENT_TYPE, 'content-encoding': 'snappy' }, payload: method === 'POST' ? Buffer.from(compress(encodeV2([]))) : undefined });
+        assert.equal(r.statusCode, 503, `${method} ${url}`);
+        assert.equal(r.headers['retry-after'], '1');
+        assert.match(r.body, /not ready/);
+        if (method === 'POST') assert.equal(r.headers[H_SAMPLES], '0');
+      }
     } finally {
       await augur.close();
     }
