@@ -6,6 +6,7 @@ import { postProto, request, startAugur, type Server } from './helpers/server.js
 // The JSON API over a real server: anomalies now, forecast paths, clusters, and their filters.
 const STEP = 60_000;
 const N = 600;
+const WIDE = 45;
 
 function history(instance: string, spikeAt: number, level: number): { value: number; timestamp: number }[] {
   const t0 = Date.now() - N * STEP;
@@ -28,12 +29,19 @@ describe('JSON API', () => {
     }));
     const res = await postProto(server, encodeV1(series));
     assert.equal(res.status, 204, res.text);
+    // A wide peer group, more series than one forecast response holds at 500 steps.
+    const wide = Array.from({ length: WIDE }, (_, k) => ({
+      labels: { __name__: 'wide_metric', job: 'api', instance: `w${k}` },
+      samples: history(`w${k}`, -1, k % 9 === 0 ? 400 : 100),
+    }));
+    const wres = await postProto(server, encodeV1(wide));
+    assert.equal(wres.status, 204, wres.text);
     await server.augur.pipeline.peers!.recluster({ forceFull: true });
   });
 
   after(() => server.close());
 
-  async function get(path: string): Promise<{ status: number; json: { status: string; data: unknown[]; total: number; truncated: boolean; error?: string } }> {
+  async function get(path: string): Promise<{ status: number; json: { status: string; data: unknown[]; total: number; truncated: boolean; error?: string; warnings?: string[] } }> {
     const r = await request(server.url + path);
     return { status: r.status, json: JSON.parse(r.text) };
   }
@@ -67,6 +75,35 @@ describe('JSON API', () => {
     assert.equal((await get('/api/v1/anomalies?limit=0')).status, 400);
   });
 
+  it('takes RE2 regexes as Prometheus does, in linear time', async () => {
+    const ci = await get('/api/v1/anomalies?match[]=' + encodeURIComponent('{instance=~"(?i)D"}'));
+    assert.equal(ci.status, 200, ci.json.error);
+    assert.ok(ci.json.data.length >= 1, '(?i) matches case-insensitively');
+    const posix = await get('/api/v1/anomalies?match[]=' + encodeURIComponent('{instance=~"[[:alpha:]]"}'));
+    assert.equal(posix.status, 200, posix.json.error);
+    assert.ok(posix.json.data.length >= 1, 'POSIX classes work');
+    const t = performance.now();
+    const slow = await get('/api/v1/anomalies?match[]=' + encodeURIComponent('{__name__=~"(.*)*y",instance=~"(.*)*y"}'));
+    assert.equal(slow.status, 200);
+    assert.ok(performance.now() - t < 1000, 'no catastrophic backtracking');
+    const bad = await get('/api/v1/anomalies?match[]=' + encodeURIComponent('{instance=~"(?=a)"}'));
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error!, /invalid regular expression/);
+  });
+
+  it('refuses selectors with only empty-matching matchers, and decodes escapes', async () => {
+    for (const sel of ['{instance=""}', '{instance=~".*"}', '{instance!="a"}']) {
+      const r = await get('/api/v1/anomalies?match[]=' + encodeURIComponent(sel));
+      assert.equal(r.status, 400, sel);
+      assert.match(r.json.error!, /at least one non-empty matcher/);
+    }
+    const esc = await get('/api/v1/forecast?match[]=' + encodeURIComponent(String.raw`{instance="a"}`) + '&steps=2');
+    assert.equal(esc.status, 200, esc.json.error);
+    assert.equal(esc.json.data.length, 1, '\\u0061 is "a"');
+    const oct = await get('/api/v1/forecast?match[]=' + encodeURIComponent(String.raw`{instance="a"}`) + '&steps=2');
+    assert.equal(oct.json.data.length, 1, '\\x61 is "a"');
+  });
+
   it('returns forecast paths with intervals and the model chosen', async () => {
     const { status, json } = await get('/api/v1/forecast?match[]={instance="a"}&horizon=1h&steps=6');
     assert.equal(status, 200);
@@ -79,6 +116,19 @@ describe('JSON API', () => {
     for (const p of f.path) assert.ok(p.lower <= p.value && p.value <= p.upper, JSON.stringify(p));
     assert.equal((await get('/api/v1/forecast?match[]={instance="a"}&horizon=3h')).status, 400, 'an unconfigured horizon is refused');
     assert.equal((await get('/api/v1/forecast')).status, 400, 'match[] is required');
+  });
+
+  it('caps the points of a forecast response and says so', async () => {
+    const { status, json } = await get('/api/v1/forecast?match[]=wide_metric&limit=1000&steps=500');
+    assert.equal(status, 200);
+    assert.equal(json.total, WIDE);
+    assert.equal(json.data.length, 40, 'at most 20,000 points: 40 series of 500 steps');
+    assert.equal(json.truncated, true);
+    assert.match(json.warnings?.[0] ?? '', /truncated to 40 series/);
+    const small = await get('/api/v1/forecast?match[]=wide_metric&limit=1000&steps=12');
+    assert.equal(small.json.data.length, WIDE);
+    assert.equal(small.json.truncated, false);
+    assert.equal(small.json.warnings, undefined);
   });
 
   it('describes peer groups with their clusters, members and outliers', async () => {
@@ -94,5 +144,30 @@ describe('JSON API', () => {
     assert.deepEqual(members, ['a', 'b', 'c', 'd']);
     assert.ok(g.outliers.some((o) => o.series.instance === 'c'), 'the series at four times its peers level is an outlier');
     assert.equal((await get('/api/v1/clusters?match[]=nothing_here')).json.data.length, 0);
+    for (const c of g.clusters as unknown as { members: unknown[]; membersTotal: number; truncated: boolean }[]) {
+      assert.equal(c.membersTotal, c.members.length);
+      assert.equal(c.truncated, false);
+    }
+    assert.equal(json.truncated, false);
+  });
+
+  it('bounds the members and outliers listed per group by limit, with their totals', async () => {
+    const { status, json } = await get('/api/v1/clusters?match[]=wide_metric&limit=1');
+    assert.equal(status, 200);
+    const groups = json.data as { size: number; clusters: { members: unknown[]; membersTotal: number; truncated: boolean }[]; outliers: unknown[]; outliersTotal: number; truncated: boolean }[];
+    assert.equal(groups.length, 1);
+    const g = groups[0]!;
+    assert.equal(g.size, WIDE);
+    assert.ok(g.clusters.length >= 1);
+    for (const c of g.clusters) {
+      assert.ok(c.members.length <= 1, `${c.members.length} members listed`);
+      assert.equal(c.truncated, c.membersTotal > c.members.length);
+    }
+    assert.equal(g.clusters.reduce((a, c) => a + c.membersTotal, 0), WIDE, 'every member is counted');
+    assert.ok(g.outliers.length <= 1);
+    assert.ok(g.outliersTotal >= g.outliers.length);
+    assert.equal(g.truncated, true);
+    assert.equal(json.truncated, true);
+    assert.equal(json.total, 1);
   });
 });

@@ -257,11 +257,11 @@ describe('selectors', () => {
     assert.ok(!s('up', { __name__: 'upx' }));
     assert.ok(s('{job=~"api|web"}', { __name__: 'a', job: 'web' }));
     assert.ok(!s('{job=~"api|web"}', { __name__: 'a', job: 'webserver' }), 'regexes are anchored');
-    assert.ok(s('{job!~"api.*"}', { __name__: 'a', job: 'web' }));
-    assert.ok(!s('{job!="web"}', { __name__: 'a', job: 'web' }));
-    assert.ok(s('{zone=""}', { __name__: 'a' }), 'an absent label equals the empty string');
+    assert.ok(s('a{job!~"api.*"}', { __name__: 'a', job: 'web' }));
+    assert.ok(!s('a{job!="web"}', { __name__: 'a', job: 'web' }));
+    assert.ok(s('a{zone=""}', { __name__: 'a' }), 'an absent label equals the empty string');
     assert.ok(!s('{zone!=""}', { __name__: 'a' }));
-    assert.ok(s('{zone=~".*"}', { __name__: 'a' }));
+    assert.ok(s('a{zone=~".*"}', { __name__: 'a' }));
     assert.ok(s('up{job="x",instance=~"10\\\\..*"}', { __name__: 'up', job: 'x', instance: '10.0.0.1' }));
     assert.ok(!s('up{job="x",instance=~"10\\\\..*"}', { __name__: 'up', job: 'x', instance: '100.0.0.1' }));
     assert.ok(s('{msg=~"a.b"}', { __name__: 'a', msg: 'a\nb' }), 'dot matches newlines as in RE2 (?s)');

@@ -42,10 +42,34 @@ export interface ClusterReport {
       id: number;
       size: number;
       centroid: { level: number; spread: number; trend: number; seasonality: number; shape: number[] };
+      /** At most `DescribeLimits.perList` members. */
       members: unknown[];
+      /** Members of the cluster now, listed or not. */
+      membersTotal: number;
+      /** True when `members` leaves some out. */
+      truncated: boolean;
     }[];
+    /** The strongest outliers first, at most `DescribeLimits.perList`. */
     outliers: { series: unknown; peerOutlierScore: number; madScore: number; densityScore: number; cluster: number }[];
+    /** Outliers of the group, listed or not. */
+    outliersTotal: number;
+    /** True when `outliers` or any cluster's `members` leaves some out. */
+    truncated: boolean;
   }[];
+  /** Groups that the filter accepted, described or not. */
+  total: number;
+  /** True when groups, members or outliers were left out. */
+  truncated: boolean;
+}
+
+/** Bounds on what `describe` builds; series ids beyond them are only counted. */
+export interface DescribeLimits {
+  /** Groups described; default unbounded. */
+  groups?: number;
+  /** Members listed per cluster, and outliers per group; default unbounded. */
+  perList?: number;
+  /** Series listed (members and outliers) across the whole report; default unbounded. */
+  series?: number;
 }
 
 interface GroupInfo {
@@ -401,24 +425,61 @@ export class PeerEngine implements SeriesComponent {
   /**
    * GET /api/v1/clusters: the groups that `filter` accepts, with their clusters (centroid in the
    * series' own units, members) and outliers (peer outlier score >= 0.5). `member` turns a series
-   * id into what the response shows for it (the lead's registry knows the labels).
+   * id into what the response shows for it (the lead's registry knows the labels). `limits` bound
+   * what is built: only listed series are passed to `member`, the rest are counted, and every list
+   * that leaves some out says so (`membersTotal`, `outliersTotal`, `truncated`).
    */
-  describe(filter: GroupFilter = () => true, member: (id: number) => unknown = (id) => id): ClusterReport {
-    const out: ClusterReport = { groups: [] };
+  describe(filter: GroupFilter = () => true, member: (id: number) => unknown = (id) => id, limits: DescribeLimits = {}): ClusterReport {
+    const maxGroups = limits.groups ?? Infinity;
+    const perList = limits.perList ?? Infinity;
+    let budget = limits.series ?? Infinity;
+    const out: ClusterReport = { groups: [], total: 0, truncated: false };
     for (let g = 0; g < this.gInfo.length; g++) {
       const info = this.gInfo[g];
       if (!info || !filter(info.metric, info.labels)) continue;
+      out.total++;
+      if (out.groups.length >= maxGroups) {
+        out.truncated = true;
+        continue;
+      }
       const size = this.gSize[g]!;
       const members = this.gMembers[g]!.subarray(0, size);
       const r = info.result;
+      // Counts and the outliers' ids first: typed-array work only, whatever the group's size.
+      const counts = new Map<number, number>();
+      if (r) for (let c = 0; c < r.k; c++) counts.set(r.ids[c]!, 0);
+      const outlierIds: number[] = [];
+      for (const id of members) {
+        const c = this.clusterId[id]!;
+        const n = counts.get(c);
+        if (n !== undefined) counts.set(c, n + 1);
+        if (this.peerOutlierScore[id]! >= 0.5) outlierIds.push(id);
+      }
+      outlierIds.sort((a, b) => this.peerOutlierScore[b]! - this.peerOutlierScore[a]!);
+      const take = (want: number): number => {
+        const n = Math.max(0, Math.min(want, perList, budget));
+        budget -= n;
+        return n;
+      };
+      const outliers: ClusterReport['groups'][number]['outliers'] = outlierIds.slice(0, take(outlierIds.length)).map((id) => ({
+        series: member(id),
+        peerOutlierScore: this.peerOutlierScore[id]!,
+        madScore: this.madScore[id]!,
+        densityScore: this.densityScore[id]!,
+        cluster: this.clusterId[id]!,
+      }));
+      let truncated = outliers.length < outlierIds.length;
       const clusters: ClusterReport['groups'][number]['clusters'] = [];
-      const byId = new Map<number, unknown[]>();
+      const byId = new Map<number, { list: unknown[]; room: number }>();
       if (r) {
         const w = R + SCALARS;
         for (let c = 0; c < r.k; c++) {
           const row = r.centroids.subarray(c * w, c * w + w);
+          const membersTotal = counts.get(r.ids[c]!)!;
           const list: unknown[] = [];
-          byId.set(r.ids[c]!, list);
+          const room = take(membersTotal);
+          if (room > 0) byId.set(r.ids[c]!, { list, room });
+          if (room < membersTotal) truncated = true;
           clusters.push({
             id: r.ids[c]!,
             size: r.sizes[c]!,
@@ -430,24 +491,19 @@ export class PeerEngine implements SeriesComponent {
               shape: Array.from(row.subarray(0, R)),
             },
             members: list,
+            membersTotal,
+            truncated: room < membersTotal,
           });
         }
-      }
-      const outliers: ClusterReport['groups'][number]['outliers'] = [];
-      for (const id of members) {
-        byId.get(this.clusterId[id]!)?.push(member(id));
-        const score = this.peerOutlierScore[id]!;
-        if (score >= 0.5) {
-          outliers.push({
-            series: member(id),
-            peerOutlierScore: score,
-            madScore: this.madScore[id]!,
-            densityScore: this.densityScore[id]!,
-            cluster: this.clusterId[id]!,
-          });
+        if (byId.size > 0) {
+          for (const id of members) {
+            const slot = byId.get(this.clusterId[id]!);
+            if (slot === undefined || slot.list.length >= slot.room) continue;
+            slot.list.push(member(id));
+          }
         }
       }
-      outliers.sort((a, b) => b.peerOutlierScore - a.peerOutlierScore);
+      if (truncated) out.truncated = true;
       const med = this.gMedian[g]!;
       out.groups.push({
         metric: info.metric,
@@ -460,6 +516,8 @@ export class PeerEngine implements SeriesComponent {
         eps: r?.eps ?? 0,
         clusters,
         outliers,
+        outliersTotal: outlierIds.length,
+        truncated,
       });
     }
     return out;

@@ -1,14 +1,26 @@
+import { RE2JS } from 're2js';
+
 /**
  * PromQL-style series selectors: `name{label="v", other=~"re", x!="y", z!~"re"}`, a bare metric
  * name, or `{...}` alone. Used for per-selector config and API filters.
+ *
+ * As in Prometheus: strings in double or single quotes take Go's escapes (`\n`, `\x61`, `\u00e9`,
+ * `\141`, ...), backquoted strings are raw; regexes are RE2 (linear time, `(?i)`, `[[:alpha:]]`),
+ * fully anchored, with `.` matching newlines; and a selector needs at least one matcher that does
+ * not match the empty string.
  */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
+
+/** A compiled, anchored RE2 regex; `test` matches the whole value in linear time. */
+export interface SelectorRegex {
+  test(value: string): boolean;
+}
 
 export interface Matcher {
   readonly name: string;
   readonly op: MatchOp;
   readonly value: string;
-  readonly re: RegExp | null;
+  readonly re: SelectorRegex | null;
 }
 
 export class SelectorError extends Error {}
@@ -46,13 +58,16 @@ export function parseSelector(src: string): Matcher[] {
   skipWs();
   if (i !== s.length) throw new SelectorError(`unexpected text after '}' in ${JSON.stringify(src)}`);
   if (out.length === 0) throw new SelectorError('selector needs at least one matcher');
+  if (out.every((m) => matchesValue(m, ''))) {
+    throw new SelectorError(`vector selector must contain at least one non-empty matcher (one that does not match the empty string): ${JSON.stringify(src)}`);
+  }
   return out;
 
   function skipWs(): void {
     while (i < s.length && /\s/.test(s[i]!)) i++;
   }
   function readName(): string {
-    if (s[i] === '"') return readString();
+    if (s[i] === '"' || s[i] === "'" || s[i] === '`') return readString();
     const m = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(s.slice(i));
     if (!m) throw new SelectorError(`expected a label name at offset ${i} of ${JSON.stringify(src)}`);
     i += m[0].length;
@@ -67,31 +82,151 @@ export function parseSelector(src: string): Matcher[] {
   function readString(): string {
     const q = s[i];
     if (q !== '"' && q !== "'" && q !== '`') throw new SelectorError(`expected a quoted string at offset ${i} of ${JSON.stringify(src)}`);
+    const start = i;
     i++;
-    let v = '';
-    while (i < s.length && s[i] !== q) {
-      if (s[i] === '\\' && q !== '`' && i + 1 < s.length) {
-        const c = s[i + 1]!;
-        v += c === 'n' ? '\n' : c === 't' ? '\t' : c;
-        i += 2;
-      } else v += s[i++];
+    if (q === '`') {
+      const end = s.indexOf('`', i);
+      if (end < 0) throw new SelectorError(`unterminated string in ${JSON.stringify(src)}`);
+      const raw = s.slice(i, end);
+      i = end + 1;
+      return raw;
     }
-    if (s[i] !== q) throw new SelectorError(`unterminated string in ${JSON.stringify(src)}`);
-    i++;
-    return v;
+    try {
+      const { value, end } = unquoteGo(s, i, q);
+      i = end;
+      return value;
+    } catch (e) {
+      if (!(e instanceof SelectorError)) throw e;
+      throw new SelectorError(`${e.message} in the string at offset ${start} of ${JSON.stringify(src)}`);
+    }
   }
 }
 
-function makeMatcher(name: string, op: MatchOp, value: string): Matcher {
-  let re: RegExp | null = null;
-  if (op === '=~' || op === '!~') {
-    try {
-      re = new RegExp(`^(?:${value})$`, 's');
-    } catch (e) {
-      throw new SelectorError(`invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function hexValue(c: string | undefined): number {
+  if (c === undefined) return -1;
+  const n = c.charCodeAt(0);
+  if (n >= 48 && n <= 57) return n - 48;
+  if (n >= 97 && n <= 102) return n - 87;
+  if (n >= 65 && n <= 70) return n - 55;
+  return -1;
+}
+
+/**
+ * Reads a double- or single-quoted string body from `s` at `i` (just after the opening quote) with
+ * Go's string-literal escapes, as PromQL does: `\a \b \f \n \r \t \v \\`, the quote itself, `\xHH`
+ * and `\OOO` (bytes, so `\xc3\xa9` is "é"), `\uHHHH` and `\UHHHHHHHH` (code points). Unknown
+ * escapes and raw newlines are errors, as in Prometheus.
+ */
+function unquoteGo(s: string, i: number, q: string): { value: string; end: number } {
+  const bytes: number[] = [];
+  const put = (text: string): void => {
+    for (const b of encoder.encode(text)) bytes.push(b);
+  };
+  for (;;) {
+    if (i >= s.length) throw new SelectorError('unterminated string');
+    const c = s[i]!;
+    if (c === q) { i++; break; }
+    if (c === '\n') throw new SelectorError('newline in string');
+    if (c !== '\\') {
+      const cp = s.codePointAt(i)!;
+      const ch = String.fromCodePoint(cp);
+      put(ch);
+      i += ch.length;
+      continue;
+    }
+    const e = s[i + 1];
+    i += 2;
+    switch (e) {
+      case 'a': bytes.push(0x07); break;
+      case 'b': bytes.push(0x08); break;
+      case 'f': bytes.push(0x0c); break;
+      case 'n': bytes.push(0x0a); break;
+      case 'r': bytes.push(0x0d); break;
+      case 't': bytes.push(0x09); break;
+      case 'v': bytes.push(0x0b); break;
+      case '\\': bytes.push(0x5c); break;
+      case "'":
+      case '"':
+        if (e !== q) throw new SelectorError(`unknown escape sequence \\${e}`);
+        bytes.push(e.charCodeAt(0));
+        break;
+      case 'x':
+      case 'u':
+      case 'U': {
+        const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+        let v = 0;
+        for (let j = 0; j < n; j++) {
+          const d = hexValue(s[i + j]);
+          if (d < 0) throw new SelectorError(`\\${e} needs ${n} hexadecimal digits`);
+          v = v * 16 + d;
+        }
+        i += n;
+        if (e === 'x') bytes.push(v);
+        else if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) throw new SelectorError(`invalid Unicode code point \\${e}${s.slice(i - n, i)}`);
+        else put(String.fromCodePoint(v));
+        break;
+      }
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        let v = e.charCodeAt(0) - 48;
+        for (let j = 0; j < 2; j++) {
+          const d = (s.charCodeAt(i + j) || 0) - 48;
+          if (!(d >= 0 && d <= 7)) throw new SelectorError('an octal escape needs three octal digits');
+          v = v * 8 + d;
+        }
+        i += 2;
+        if (v > 255) throw new SelectorError(`octal escape \\${s.slice(i - 3, i)} is above \\377`);
+        bytes.push(v);
+        break;
+      }
+      case undefined:
+        throw new SelectorError('unterminated string');
+      default:
+        throw new SelectorError(`unknown escape sequence \\${e}`);
     }
   }
+  let value: string;
+  try {
+    value = decoder.decode(new Uint8Array(bytes));
+  } catch {
+    throw new SelectorError('escapes do not form valid UTF-8');
+  }
+  return { value, end: i };
+}
+
+/** Characters that make a regex more than a literal string. */
+const REGEX_META = /[\\.+*?()|[\]{}^$]/;
+
+function makeMatcher(name: string, op: MatchOp, value: string): Matcher {
+  let re: SelectorRegex | null = null;
+  if (op === '=~' || op === '!~') re = compileRegex(value);
   return { name, op, value, re };
+}
+
+/** Prometheus semantics: RE2 syntax, `^(?s:re)$`, compiled once; trivial patterns skip the engine. */
+function compileRegex(value: string): SelectorRegex {
+  if (value === '.*') return { test: () => true };
+  if (value === '.+') return { test: (v) => v.length > 0 };
+  if (!REGEX_META.test(value)) return { test: (v) => v === value };
+  try {
+    // The pattern alone first, so that errors quote what the user wrote (and `a)|(b` is refused).
+    RE2JS.compile(value);
+    const re = RE2JS.compile(`^(?s:${value})$`);
+    return { test: (v) => re.test(v) };
+  } catch (e) {
+    throw new SelectorError(`invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`);
+  }
+}
+
+function matchesValue(m: Matcher, v: string): boolean {
+  switch (m.op) {
+    case '=': return v === m.value;
+    case '!=': return v !== m.value;
+    case '=~': return m.re!.test(v);
+    case '!~': return !m.re!.test(v);
+  }
 }
 
 /** `labels` includes `__name__`; an absent label matches as the empty string, as in PromQL. */
@@ -99,12 +234,7 @@ export function matches(matchers: readonly Matcher[], labels: ReadonlyArray<read
   for (const m of matchers) {
     let v = '';
     for (const [n, val] of labels) if (n === m.name) { v = val; break; }
-    switch (m.op) {
-      case '=': if (v !== m.value) return false; break;
-      case '!=': if (v === m.value) return false; break;
-      case '=~': if (!m.re!.test(v)) return false; break;
-      case '!~': if (m.re!.test(v)) return false; break;
-    }
+    if (!matchesValue(m, v)) return false;
   }
   return true;
 }

@@ -4,6 +4,10 @@ import { durationMs } from '../config/duration.js';
 import type { Pipeline } from '../pipeline.js';
 
 const MAX_LIMIT = 1000;
+/** Forecast points (series x steps) in one response; past it fewer series are returned. */
+export const MAX_FORECAST_POINTS = 20_000;
+/** Series listed (cluster members and outliers) in one clusters response. */
+export const MAX_CLUSTER_SERIES = 10_000;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -45,7 +49,10 @@ function num(v: number): number | null {
 
 /**
  * JSON API in Prometheus's envelope (`{status, data}`): anomalies now, forecast paths, clusters.
- * Responses are bounded by `limit` (at most 1,000 series) and say when they were truncated.
+ * Responses are bounded by `limit` (at most 1,000 series) and say when they were truncated:
+ * forecasts return at most MAX_FORECAST_POINTS points (fewer series when `steps` is large, with a
+ * `warnings` entry as Prometheus gives); clusters list at most `limit` groups, `limit` members per
+ * cluster and `limit` outliers per group, MAX_CLUSTER_SERIES series in all, with the totals.
  */
 export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
   app.get('/api/v1/anomalies', (req, reply) => {
@@ -98,12 +105,14 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
     if (h < 0) return bad(reply, `horizon ${JSON.stringify(horizon)} is not configured; configured: ${f.horizonLabels.join(', ')}`);
     const stepsRaw = Number(list(q.steps)[0] ?? 12);
     if (!Number.isInteger(stepsRaw) || stepsRaw < 1 || stepsRaw > 500) return bad(reply, 'steps must be an integer from 1 to 500');
+    // Every series returns `steps` points: fewer series when limit x steps would pass the cap.
+    const seriesCap = Math.min(limit, Math.max(1, Math.floor(MAX_FORECAST_POINTS / stepsRaw)));
     const data: object[] = [];
     let total = 0;
     for (let id = 0; id < p.registry.highWater; id++) {
       if (p.registry.exposed[id] !== 1 || !selected(p, id, sel)) continue;
       total++;
-      if (data.length >= limit) continue;
+      if (data.length >= seriesCap) continue;
       data.push({
         labels: labelsOf(p, id),
         horizon: f.horizonLabels[h],
@@ -112,7 +121,12 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
         path: f.path(id, h, stepsRaw).map((pt) => ({ ...pt, time: new Date(pt.t).toISOString() })),
       });
     }
-    return reply.send({ status: 'success', data, total, truncated: total > limit });
+    const truncated = total > seriesCap;
+    const warnings =
+      truncated && seriesCap < limit
+        ? [`results truncated to ${seriesCap} series: at most ${MAX_FORECAST_POINTS} points (series x steps) per response; lower steps or narrow match[]`]
+        : undefined;
+    return reply.send({ status: 'success', data, total, truncated, ...(warnings ? { warnings } : {}) });
   });
 
   app.get('/api/v1/clusters', (req, reply) => {
@@ -130,8 +144,8 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
     const report = peers.describe(
       (metric, labels) => sel.length === 0 || sel.some((m) => matches(m, [['__name__', metric], ...labels])),
       (id) => labelsOf(p, id),
+      { groups: limit, perList: limit, series: MAX_CLUSTER_SERIES },
     );
-    const total = report.groups.length;
-    return reply.send({ status: 'success', data: report.groups.slice(0, limit), total, truncated: total > limit });
+    return reply.send({ status: 'success', data: report.groups, total: report.total, truncated: report.truncated });
   });
 }
