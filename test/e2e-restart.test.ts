@@ -117,6 +117,8 @@ test('restart with a 30 s gap: no sample lost, models restored', { timeout: 120_
   const m1 = (await httpGet(`http://${augurAddr}/metrics`)).text;
   const newSeries = metric(m1, 'augur_series_created_total') - metric(m0, 'augur_series_created_total');
   assert.ok(newSeries < restored * 0.5, `series created after the restart: ${newSeries} (restored ${restored})`);
-  const rejected = m1.split('\n').filter((l) => l.startsWith('augur_write_requests_rejected_total{') && !l.includes('reason="overloaded"') && !l.endsWith(' 0'));
-  assert.deepEqual(rejected, [], 'no write rejected (503 overload shedding, retried by Prometheus, aside)');
+  // 503s are retried by Prometheus: overload shedding, and writes that arrive while the snapshot is
+  // restored (the port opens first, so that probes see the process alive).
+  const rejected = m1.split('\n').filter((l) => l.startsWith('augur_write_requests_rejected_total{') && !/reason="(overloaded|not_ready)"/.test(l) && !l.endsWith(' 0'));
+  assert.deepEqual(rejected, [], 'no write rejected (503s, retried by Prometheus, aside)');
 });
