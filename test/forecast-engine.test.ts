@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forecastSchema } from '../src/forecast/config.js';
 import { ForecastEngine } from '../src/forecast/engine.js';
+import { NAIVE } from '../src/forecast/models.js';
 import { mulberry32 as rng } from '../src/util/prng.js';
 
 const STEP = 300_000;
@@ -100,4 +101,106 @@ test('profiles: horizons per profile, disabled profile, horizon labels', () => {
   assert.ok(Number.isFinite(e.forecast[0]![1]!) && Number.isNaN(e.forecast[1]![1]!) && Number.isFinite(e.forecast[2]![1]!));
   assert.ok(Number.isNaN(e.forecast[1]![2]!));
   assert.ok(e.bytesPerSeries() > 0);
+});
+
+test('bucket means stay exact past 65,535 samples per bucket', () => {
+  const e = new ForecastEngine([forecastSchema.parse({ models: { lstm: false } })]);
+  e.resize(2);
+  e.reset(0);
+  e.reset(1);
+  // 1 ms sampling: 300,000 samples per 5-minute bucket.
+  const T0 = 1_700_000_000_000;
+  for (let i = 0; i < 1_200_000; i++) {
+    e.observe(0, T0 + i, i % 2 === 0 ? 4 : 6);
+    e.observe(1, T0 + i, 5);
+  }
+  assert.equal(e.stepMs[0], STEP);
+  assert.ok(e.buckets[0]! >= 4, String(e.buckets[0]));
+  for (let ago = 0; ago < 3; ago++) assert.ok(Math.abs(e.recent(0, ago) - 5) < 0.01, `bucket value ${e.recent(0, ago)}`);
+  assert.equal(e.recent(1, 0), 5);
+  assert.equal(e.forecast[0]![1], 5);
+});
+
+test('a series sampled densely after sparse first samples learns its step again', () => {
+  const e = new ForecastEngine([forecastSchema.parse({ models: { lstm: false } })]);
+  e.resize(1);
+  e.reset(0);
+  const DAY = 86_400_000;
+  let t = 1_700_000_000_000;
+  for (let i = 0; i < 8; i++, t += DAY) e.observe(0, t, 5);
+  assert.equal(e.stepMs[0], DAY);
+  // Then every second for half a day, rising by 1 an hour.
+  const t1 = t;
+  for (let i = 0; i < 43_200; i++, t += 1000) e.observe(0, t, 5 + (t - t1) / 3_600_000);
+  assert.equal(e.stepMs[0], STEP);
+  const last = t - 1000;
+  const want = 5 + (last + 3_600_000 - t1) / 3_600_000;
+  assert.ok(Math.abs(e.forecast[0]![0]! - want) < 0.5, `forecast ${e.forecast[0]![0]} vs ${want}`);
+  assert.ok(Object.values(e.modelUsage()).reduce((a, b) => a + b, 0) === 1);
+});
+
+test('the point forecast lies inside its interval even when the model is biased', () => {
+  // A sawtooth (2-hour ramps, then a drop) and exponential growth: every model lags or leads,
+  // so the scaled errors of a cell can all have one sign.
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'], breach_thresholds: [1e6], models: { lstm: false } })]);
+  const S = 16;
+  e.resize(S);
+  for (let id = 0; id < S; id++) e.reset(id);
+  let outside = 0;
+  let rows = 0;
+  const N = 3 * 1440;
+  for (let i = 0; i < N; i++) {
+    const t = 1_700_000_000_000 + i * 60_000;
+    for (let id = 0; id < S; id++) {
+      const s = (t / 1000 + id * 611) % 7200;
+      const x = id % 2 === 0 ? s * 10 : 100 * Math.exp((i * 60) / (10 * 86_400) + id / 7);
+      e.observe(id, t, x);
+      if (i < 1440) continue;
+      for (let h = 0; h < 2; h++) {
+        const f = e.forecast[h]![id]!;
+        rows++;
+        if (!(e.lower[h]![id]! <= f && f <= e.upper[h]![id]!)) outside++;
+      }
+    }
+  }
+  assert.equal(outside, 0, `${outside} of ${rows} forecasts outside their interval`);
+  for (let id = 0; id < S; id++) {
+    for (const p of e.path(id, 1, 6)) {
+      for (const iv of p.intervals) assert.ok(iv.lower <= p.value && p.value <= iv.upper, JSON.stringify(p));
+    }
+  }
+});
+
+test('large-magnitude gauges keep Float64 precision in outputs and state', () => {
+  const e = new ForecastEngine([forecastSchema.parse({ models: { lstm: false } })]);
+  e.resize(4);
+  for (let id = 0; id < 4; id++) e.reset(id);
+  const T0 = 1_700_000_000_000;
+  const N = 3 * 5760; // three days of 15 s samples
+  let t = T0;
+  for (let i = 0; i < N; i++) {
+    t = T0 + i * 15_000;
+    e.observe(0, t, 1_700_000_060); // a *_timestamp_seconds gauge that does not change
+    e.observe(1, t, 1e15 + 1000 * (i % 7)); // a huge gauge with noise 0..6000
+    e.observe(2, t, t / 1000); // node_time_seconds
+    e.observe(3, t, i < 5760 ? 5 : 1e12 + ((i * 7919) % 21)); // a jump by 12 orders of magnitude
+  }
+  assert.equal(e.forecast[0]![0], 1_700_000_060);
+  assert.equal(e.lower[0]![0], 1_700_000_060);
+  assert.equal(e.upper[0]![0], 1_700_000_060);
+  const f1 = e.forecast[0]![1]!;
+  assert.ok(Math.abs(f1 - (1e15 + 3000)) < 1000, `forecast ${f1}`);
+  assert.ok(e.upper[0]![1]! - e.lower[0]![1]! > 1000, `interval [${e.lower[0]![1]}, ${e.upper[0]![1]}]`);
+  assert.ok(e.lower[0]![1]! <= f1 && f1 <= e.upper[0]![1]!);
+  assert.ok(Math.abs(e.recent(1, 0) - (1e15 + 3000)) < 1000, `bucket ${e.recent(1, 0)}`);
+  // The latest value is kept to well under a second (Float32 would round it to 128).
+  assert.ok(Math.abs(e.predict(2, NAIVE, 3_600_000, 3_600_000) - t / 1000) < 0.01);
+  // After the jump the state moved its origin: values 0..20 around 1e12 are forecast within them.
+  const f3 = e.forecast[0]![3]!;
+  assert.ok(f3 >= 1e12 - 1 && f3 <= 1e12 + 21, `forecast ${f3}`);
+  for (let ago = 0; ago < 288; ago += 5) {
+    const v = e.recent(3, ago);
+    assert.ok(v >= 1e12 - 0.1 && v <= 1e12 + 20.1, `bucket ${ago} ago: ${v}`);
+  }
+  assert.ok(Math.abs(e.predict(3, NAIVE, 3_600_000, 3_600_000) - (1e12 + (((N - 1) * 7919) % 21))) < 1e-3);
 });

@@ -19,6 +19,11 @@ export class IntervalTable {
   private readonly sinceRefresh: Uint32Array;
   /** [cell * levels * 2 + level * 2 + 0|1] = lower|upper quantile of scaled error. */
   readonly q: Float64Array;
+  /**
+   * Median scaled error per cell: the point forecast's bias correction. It is refreshed together
+   * with the quantiles, so lowerQ <= medianQ <= upperQ at every level.
+   */
+  readonly med: Float64Array;
 
   constructor(
     readonly cells: number,
@@ -28,6 +33,7 @@ export class IntervalTable {
     this.totals = new Float64Array(cells);
     this.sinceRefresh = new Uint32Array(cells);
     this.q = new Float64Array(cells * levels.length * 2);
+    this.med = new Float64Array(cells);
     for (let c = 0; c < cells; c++) this.setNormal(c);
   }
 
@@ -52,7 +58,12 @@ export class IntervalTable {
     return this.q[(cell * this.levels.length + level) * 2 + 1]!;
   }
 
+  medianQ(cell: number): number {
+    return this.med[cell]!;
+  }
+
   private setNormal(cell: number): void {
+    this.med[cell] = 0;
     for (let l = 0; l < this.levels.length; l++) {
       const z = normalQuantile(0.5 + this.levels[l]! / 2) * NORMAL_SD_PER_MAE;
       this.q[(cell * this.levels.length + l) * 2] = -z;
@@ -65,6 +76,7 @@ export class IntervalTable {
     const total = this.totals[cell]!;
     if (total < MIN_COUNT) return;
     const base = cell * BINS;
+    this.med[cell] = this.quantile(base, total, 0.5);
     for (let l = 0; l < this.levels.length; l++) {
       const tail = (1 - this.levels[l]!) / 2;
       this.q[(cell * this.levels.length + l) * 2] = this.quantile(base, total, tail);
