@@ -1,10 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, defaultConfig, parseConfig } from '../src/config/load.js';
 import { SelectorError, matches, parseSelector } from '../src/config/matchers.js';
 import { durationMs, isDuration } from '../src/config/duration.js';
@@ -12,9 +10,8 @@ import { resolveProfiles } from '../src/augur.js';
 import { parseSeriesCsv, parseTimestamp } from '../src/backtest/csv.js';
 import { backtestText } from '../src/backtest/run.js';
 import { AugurError } from '../src/errors.js';
+import { augur } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'src', 'cli.ts');
 
 function problems(text: string): { path: string; line: number; message: string }[] {
   try {
@@ -24,22 +21,6 @@ function problems(text: string): { path: string; line: number; message: string }
     return e.problems;
   }
   assert.fail('expected the config to be rejected');
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function augur(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      // On a non-zero exit, execFile's error carries the exit code as a number.
-      const code: unknown = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
 }
 
 describe('config parsing', () => {
