@@ -197,7 +197,8 @@ export class Pipeline {
       return;
     }
     let x = value;
-    if (reg.kind[id] === KIND_COUNTER) {
+    const counter = reg.kind[id] === KIND_COUNTER;
+    if (counter) {
       const c = this.counters;
       const prev = c.prevValue[id]!;
       const prevT = c.prevTimeMs[id]!;
@@ -213,7 +214,22 @@ export class Pipeline {
     reg.exposed[id] = 1;
     this.stats.samplesScored++;
     if (this.forecast !== null) this.forecast.observe(id, tMs, x);
+    if (counter) this.floorRates(id);
     if (this.peers !== null) this.peers.observe(id, tMs, x, scorer.anomaly[id] === 1 ? 1 : 0);
+  }
+
+  /** A counter's rate is never negative: neither are its band, its forecasts and their intervals. */
+  private floorRates(id: number): void {
+    const s = this.scorer;
+    if (s.lower[id]! < 0) s.lower[id] = 0;
+    if (s.expected[id]! < 0) s.expected[id] = 0;
+    const f = this.forecast;
+    if (f === null) return;
+    for (let h = 0; h < f.forecast.length; h++) {
+      if (f.lower[h]![id]! < 0) f.lower[h]![id] = 0;
+      if (f.forecast[h]![id]! < 0) f.forecast[h]![id] = 0;
+      if (f.upper[h]![id]! < 0) f.upper[h]![id] = 0;
+    }
   }
 
   /** A kind change: the models start again, with the settings the series' labels give them. */

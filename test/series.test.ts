@@ -920,6 +920,37 @@ selectors:
   });
 });
 
+describe('counter rates', () => {
+  it('never have a negative band, forecast or forecast interval', () => {
+    const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'));
+    const rnd = prng(7);
+    const T0 = 1_700_000_000_000;
+    let c = 0;
+    let minBand = Infinity, minForecast = Infinity, forecasts = 0;
+    for (let i = 0; i < 2000; i++) {
+      // Mostly idle, now and then a burst of events: a rate near zero with noise.
+      c += rnd() < 0.8 ? 0 : Math.floor(rnd() * 20);
+      const raw = encodeV1([{ labels: { __name__: 'rare_events_total', job: 'a' }, samples: [{ value: c, timestamp: T0 + i * 15_000 }] }]);
+      const batch = new Batch();
+      batch.reset(raw);
+      const r = new WireReader();
+      r.reset(raw);
+      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+      pipeline.ingest(batch, 1);
+      const lower = pipeline.scorer.lower[0]!;
+      if (lower === lower) minBand = Math.min(minBand, lower);
+      const f = pipeline.forecast!;
+      if (f.lower[0]![0] === f.lower[0]![0]) {
+        forecasts++;
+        minForecast = Math.min(minForecast, f.lower[0]![0]!, f.forecast[0]![0]!);
+      }
+    }
+    assert.ok(forecasts > 100, `forecasts made: ${forecasts}`);
+    assert.ok(minBand >= 0, `lowest band edge ${minBand}`);
+    assert.ok(minForecast >= 0, `lowest forecast or interval edge ${minForecast}`);
+  });
+});
+
 describe('pipeline sample path', () => {
   /** A pipeline whose scorer records what it is fed. */
   function recording(): { pipeline: ReturnType<typeof createPipeline>; fed: [number, number, number][] } {
