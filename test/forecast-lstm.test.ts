@@ -57,3 +57,31 @@ test('LSTM duty-cycle cap: a round stops at its worker-time budget and an overru
     await e.stop();
   }
 });
+
+test('LSTM training pairs take memory as they arrive, within a budget past what a group needs to train', { timeout: 120_000 }, async () => {
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m'] })]);
+  // 64 series in one group, and 100 more each alone in its group.
+  const S = 164;
+  e.resize(S);
+  for (let id = 0; id < S; id++) {
+    e.reset(id);
+    e.setGroup(id, id < 64 ? 0 : id);
+  }
+  const runner = new LstmRunner(e, undefined, 300);
+  e.lstm = runner;
+  await runner.start();
+  try {
+    for (let i = 0; i < 16 * 12; i++) {
+      for (let id = 0; id < S; id++) e.observe(id, i * 300_000, 10 + id + 5 * Math.sin((i + id) / 6));
+      if (i % 4 === 3) await e.flushBackground();
+    }
+    assert.equal(e.trainingErrors, 0);
+    assert.ok(e.trainingRuns >= 1, 'the big group still trains');
+    // The big group grew to the first size that can train (256 pairs) but no further (300 allowed
+    // in all); each single-series group, with one pair a round (some 40 by now), holds 64 slots,
+    // not the 1,000 every group took before.
+    assert.equal(runner.pairsAllocated, 256 + 100 * 64);
+  } finally {
+    await e.stop();
+  }
+});

@@ -7,6 +7,14 @@ import { LSTM } from './models.js';
 /** Training pairs kept per group, and series per group that contribute pairs. */
 const MAX_PAIRS = 1000;
 const MIN_PAIRS = 200;
+/**
+ * A group's pair arrays start small and double as pairs arrive: every group may grow until it can
+ * train (MIN_PAIRS), but past that only while all groups together hold at most PAIR_BUDGET pairs
+ * (16 MiB of windows), so memory follows the data, not the number of groups times MAX_PAIRS.
+ */
+const INITIAL_PAIRS = 32;
+const PAIR_BUDGET = 131_072;
+const INITIAL_PENDING = 32;
 /** New pairs that make a group train again (prediction runs every round). */
 const RETRAIN_PAIRS = 200;
 const SAMPLED_PER_GROUP = 64;
@@ -68,6 +76,8 @@ export class LstmRunner {
   private seq = 0;
   private waiting = new Map<number, (r: Reply) => void>();
   private groups = new Map<number, GroupData>();
+  /** Pair slots allocated over all groups (see PAIR_BUDGET). */
+  pairsAllocated = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly window = new Float32Array(RING);
@@ -98,6 +108,8 @@ export class LstmRunner {
     readonly engine: ForecastEngine,
     /** Worker seconds per round (DUTY of one core by default). */
     readonly budgetSeconds = ROUND_BUDGET_S,
+    /** Training pair slots over all groups past what each needs to train (see PAIR_BUDGET). */
+    readonly pairBudget = PAIR_BUDGET,
   ) {
     this.batchY = sharedF32(PREDICT_BATCH * engine.horizonMs.length);
   }
@@ -251,13 +263,13 @@ export class LstmRunner {
     if (gd === undefined) {
       gd = {
         group: g,
-        x: sharedF32(MAX_PAIRS * RING),
-        y: sharedF32(MAX_PAIRS * nh),
+        x: sharedF32(INITIAL_PAIRS * RING),
+        y: sharedF32(INITIAL_PAIRS * nh),
         count: 0,
         next: 0,
         fresh: 0,
         trained: false,
-        pending: new PendingWindows(RING + 1, nh, MAX_PENDING),
+        pending: new PendingWindows(RING + 1, nh, MAX_PENDING, INITIAL_PENDING),
         cursor: 0,
         start: 0,
         size: 0,
@@ -265,8 +277,24 @@ export class LstmRunner {
         seen: round - 1,
       };
       this.groups.set(g, gd);
+      this.pairsAllocated += INITIAL_PAIRS;
     }
     return gd;
+  }
+
+  /** Doubles a group's pair arrays (see PAIR_BUDGET); false when it may not grow. */
+  private growPairs(gd: GroupData, nh: number): boolean {
+    const cap = gd.x.length / RING;
+    const next = Math.min(MAX_PAIRS, cap * 2);
+    if (next === cap || (cap >= MIN_PAIRS && this.pairsAllocated + next - cap > this.pairBudget)) return false;
+    const x = sharedF32(next * RING);
+    x.set(gd.x);
+    const y = sharedF32(next * nh);
+    y.set(gd.y);
+    gd.x = x;
+    gd.y = y;
+    this.pairsAllocated += next - cap;
+    return true;
   }
 
   /** Turns snapshots whose horizons have all come to pass into training pairs, takes new ones. */
@@ -304,11 +332,13 @@ export class LstmRunner {
         p.move(k, keep++);
         continue;
       }
-      const i = gd.next;
+      let i = gd.next;
+      // Full at its size and not allowed to grow: the oldest pair makes room.
+      if (i * RING === gd.x.length && !this.growPairs(gd, nh)) i = 0;
       gd.x.set(p.x.subarray(k * W, k * W + RING), i * RING);
       for (let h = 0; h < nh; h++) gd.y[i * nh + h] = Math.max(-10, Math.min(10, p.y[k * nh + h]!));
-      gd.next = (i + 1) % MAX_PAIRS;
-      gd.count = Math.min(MAX_PAIRS, gd.count + 1);
+      gd.next = i + 1;
+      gd.count = Math.min(gd.x.length / RING, gd.count + 1);
       gd.fresh++;
     }
     p.count = keep;
