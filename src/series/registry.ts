@@ -343,9 +343,11 @@ export class SeriesRegistry {
     for (let id = 0; id < this.highWater; id++) {
       if (this.alive[id] !== 1) continue;
       // A series removed while the snapshot was written can be alive with its labels cleared.
-      if (!this.labelText[id] || this.names[id] === undefined || this.table.count >= this.options.maxActive || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
-        // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
-        if (this.labelText[id] && this.names[id] !== undefined && this.table.count >= this.options.maxActive) overLimit++;
+      const whole = Boolean(this.labelText[id]) && this.names[id] !== undefined;
+      const over = whole && this.table.count >= this.options.maxActive;
+      // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
+      if (!whole || over || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
+        if (over) overLimit++;
         this.alive[id] = 0;
         this.exposed[id] = 0;
         this.labelText[id] = '';
