@@ -81,6 +81,8 @@ export class Augur {
   /** Recent event-loop lag in ms (decaying maximum of the lateness of a 50 ms timer). */
   private lagMs = 0;
   private writesInFlight = 0;
+  /** Aborted by a shutdown that comes while `listen` is still restoring and starting the models. */
+  private readonly starting = new AbortController();
 
   constructor(readonly config: AugurConfig, readonly log: Logger) {
     this.pipeline = createPipeline(config);
@@ -224,12 +226,20 @@ export class Augur {
     }, 50);
     this.lagTimer.unref();
     const address = await this.app.listen({ host, port });
+    const signal = this.starting.signal;
+    let started = false;
     try {
-      await this.snapshotter?.restore();
+      await this.snapshotter?.restore(signal);
+      signal.throwIfAborted();
+      started = true;
       await this.pipeline.start();
+      signal.throwIfAborted();
     } catch (e) {
       if (this.lagTimer) clearInterval(this.lagTimer);
       await this.app.close();
+      await this.pool?.close();
+      // The models may hold half a snapshot: they are stopped, never snapshotted.
+      if (started) await this.pipeline.stop();
       throw e;
     }
     const reg = this.pipeline.registry;
@@ -273,6 +283,21 @@ export class Augur {
       }
     }
     return errors;
+  }
+
+  /** True once `listen` has restored the snapshot and started the models. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /**
+   * A shutdown before `listen` is done: the restore stops at its next read and `listen` rejects
+   * with an AbortError, leaving the snapshot file as it was. Returns false once ready (then `close`).
+   */
+  abortStart(): boolean {
+    if (this.ready) return false;
+    this.starting.abort();
+    return true;
   }
 
   /** Stops accepting, finishes what is in flight, stops background work. */

@@ -73,37 +73,53 @@ async function serve(argv: string[]): Promise<number> {
   const storage = flags.get('storage.path');
   if (storage !== undefined) config.storage.path = storage;
   const augur = new Augur(config, log);
-  const address = await augur.listen(host, port);
-  log.info({ address, version: VERSION, config: flags.get('config.file') ?? 'embedded' }, 'Augur is listening');
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) {
-        // A second signal must not kill the shutdown half-way (the final snapshot would be lost).
-        log.warn({ signal }, 'already shutting down: finishing in-flight requests and the final snapshot (SIGKILL forces)');
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-      augur.close().then(
-        () => {
-          log.info('shutdown complete');
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGHUP', () => {
-      const errors = augur.reload();
-      if (errors.length === 0) log.info('reloaded TLS certificate and credentials (SIGHUP)');
-      else for (const e of errors) log.error({ err: e }, 'reload failed; keeping the previous TLS certificate and credentials');
-    });
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+  let stopping = false;
+  let stopped: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  const stop = (signal: string): void => {
+    if (stopping) {
+      // A second signal must not kill the shutdown half-way (the final snapshot would be lost).
+      log.warn({ signal }, 'already shutting down: finishing in-flight requests and the final snapshot (SIGKILL forces)');
+      return;
+    }
+    stopping = true;
+    if (augur.abortStart()) {
+      log.info({ signal }, 'shutting down while starting: the snapshot restore stops, and no snapshot is written');
+      return;
+    }
+    log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    augur.close().then(
+      () => {
+        log.info('shutdown complete');
+        stopped(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        stopped(1);
+      },
+    );
+  };
+  // Installed before the restore, which can take a while: a signal then must not kill the process
+  // with the snapshot half-read, but stop it cleanly.
+  process.on('SIGHUP', () => {
+    const errors = augur.reload();
+    if (errors.length === 0) log.info('reloaded TLS certificate and credentials (SIGHUP)');
+    else for (const e of errors) log.error({ err: e }, 'reload failed; keeping the previous TLS certificate and credentials');
   });
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  let address: string;
+  try {
+    address = await augur.listen(host, port);
+  } catch (e) {
+    if (stopping && (e as Error).name === 'AbortError') {
+      log.info('shutdown complete');
+      return 0;
+    }
+    throw e;
+  }
+  log.info({ address, version: VERSION, config: flags.get('config.file') ?? 'embedded' }, 'Augur is listening');
+  return done;
 }
 
 function checkConfig(argv: string[]): number {

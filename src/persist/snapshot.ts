@@ -223,9 +223,10 @@ export class SnapshotReader {
    * Restores the manifest's tree into `root`, a freshly constructed object graph of the same
    * structure. New class instances (not present in `root`) are created from `classes`.
    */
-  async restoreInto(root: object, classes: Map<string, object>): Promise<RestoreStats> {
+  async restoreInto(root: object, classes: Map<string, object>, signal?: AbortSignal): Promise<RestoreStats> {
     const stats: RestoreStats = { kept: [] };
     const blob = async (i: number): Promise<Buffer> => {
+      signal?.throwIfAborted();
       const [off, len] = this.manifest.blobs[i]!;
       const b = Buffer.allocUnsafeSlow(len);
       await readFully(this.fh, b, off);
@@ -249,7 +250,10 @@ export class SnapshotReader {
           const [off, len] = this.manifest.blobs[node.b]!;
           if (len !== arr.byteLength) throw new SnapshotError('corrupt', `${path}: ${len} bytes for ${node.n} x ${node.c}`);
           const bytes = new Uint8Array(arr.buffer, 0, arr.byteLength);
-          for (let p = 0; p < len; p += SLICE) await readFully(this.fh, bytes.subarray(p, Math.min(len, p + SLICE)), off + p);
+          for (let p = 0; p < len; p += SLICE) {
+            signal?.throwIfAborted();
+            await readFully(this.fh, bytes.subarray(p, Math.min(len, p + SLICE)), off + p);
+          }
           return arr;
         }
         case 'sa': {

@@ -80,9 +80,10 @@ export class Snapshotter {
    * Restores the last snapshot into the (fresh) pipeline. Returns the number of series restored,
    * 0 when there is none. A bad snapshot is logged, counted, moved aside, and Augur starts fresh.
    * If it fails after it has begun to write into the pipeline, it throws (the snapshot is already
-   * moved aside, so the next start is fresh rather than a crash loop).
+   * moved aside, so the next start is fresh rather than a crash loop). Aborted through `signal`
+   * (a shutdown during the restore), it throws the abort and leaves the snapshot as it is.
    */
-  async restore(): Promise<number> {
+  async restore(signal?: AbortSignal): Promise<number> {
     await mkdir(this.dir, { recursive: true });
     await this.removeLeftovers();
     try {
@@ -100,7 +101,7 @@ export class Snapshotter {
           throw new SnapshotError('incompatible', `${this.file}: taken by a different Augur version or model configuration (fingerprint ${reader.manifest.fingerprint}, this one ${this.fingerprint})`);
         }
         applying = true;
-        const stats = await reader.restoreInto(this.pipeline, this.classes);
+        const stats = await reader.restoreInto(this.pipeline, this.classes, signal);
         this.pipeline.registry.rebuildIndexes();
         const series = this.pipeline.registry.active;
         const dropped = this.pipeline.registry.droppedOnRestore;
@@ -113,6 +114,10 @@ export class Snapshotter {
         await reader.close();
       }
     } catch (e) {
+      if (signal?.aborted === true) {
+        this.log.warn({ path: this.file }, 'snapshot restore interrupted by shutdown: the snapshot is kept for the next start');
+        throw e;
+      }
       const reason: FailureReason = e instanceof SnapshotError ? e.reason : 'io';
       this.events.restoreFailed(reason);
       const aside = await moveAside(this.file);
