@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, defaultConfig, parseConfig } from '../src/config/load.js';
@@ -8,7 +8,7 @@ import { SelectorError, matches, parseSelector } from '../src/config/matchers.js
 import { durationMs, isDuration } from '../src/config/duration.js';
 import { resolveProfiles } from '../src/augur.js';
 import { parseSeriesCsv, parseTimestamp } from '../src/backtest/csv.js';
-import { backtestText } from '../src/backtest/run.js';
+import { backtestPath, backtestText } from '../src/backtest/run.js';
 import { AugurError } from '../src/errors.js';
 import { augur } from './helpers/cli.js';
 
@@ -397,6 +397,20 @@ describe('backtest', () => {
     const one = await augur(['backtest', '--input', join(input, 'plain.csv'), '--output', join(dir, 'one', 'out.csv'), '--type=counter', `--config.file=${cfg}`]);
     assert.equal(one.code, 0, one.stderr);
     checkOutput(readFileSync(join(dir, 'one', 'out.csv'), 'utf8'), inputs.get('plain.csv')!);
+  });
+
+  it('streams a long backtest to its file in chunks, the same bytes as in one piece, and leaves no temporary file', async () => {
+    const folder = join(dir, 'long');
+    mkdirSync(folder, { recursive: true });
+    const text = 'timestamp,value\n' + values(30_000, 20_000).map((x, k) => `${1704067200 + k * 60},${x}`).join('\n') + '\n';
+    writeFileSync(join(folder, 'long.csv'), text);
+    const opts = { config: defaultConfig(), type: 'gauge' as const };
+    const written = await backtestPath(join(folder, 'long.csv'), join(folder, 'out.csv'), opts);
+    assert.deepEqual(written, [join(folder, 'out.csv')]);
+    const streamed = readFileSync(join(folder, 'out.csv'), 'utf8');
+    assert.ok(streamed.length > 3 << 20, `several chunks: ${streamed.length} characters`);
+    assert.equal(streamed, await backtestText(text, 'long.csv', opts));
+    assert.deepEqual(readdirSync(folder).sort(), ['long.csv', 'out.csv']);
   });
 
   it('writes the forecast columns in the order of the configured horizons, labelled as Augur labels them', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { AugurConfig } from '../config/schema.js';
 import { configuredHorizons, forecastConfigs } from '../config/horizons.js';
@@ -15,10 +15,8 @@ export interface BacktestOptions {
   type: SeriesType;
 }
 
-export interface BacktestColumns {
-  header: string[];
-  rows: string[][];
-}
+/** Output is handed on in chunks of about this many characters, never held whole. */
+const CHUNK_CHARS = 1 << 20;
 
 function cell(v: number): string {
   return v === v ? formatValue(v) : '';
@@ -26,9 +24,10 @@ function cell(v: number): string {
 
 /**
  * Runs one series through a fresh pipeline built exactly as `serve` builds it, in sample time,
- * one row at a time, and reads the outputs after each row: causal by construction.
+ * one row at a time, and reads the outputs after each row: causal by construction. The CSV text
+ * (header first) goes to `write` in chunks, each awaited before the next is built.
  */
-export async function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions): Promise<BacktestColumns> {
+export async function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions, write: (chunk: string) => void | Promise<void>): Promise<void> {
   const pipeline = createPipeline(opts.config, { peers: false });
   const reg = pipeline.registry;
   const scorer = pipeline.scorer;
@@ -42,7 +41,8 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
   const engineHorizons = forecast?.horizonLabels ?? [];
   const horizons = configuredHorizons(forecastConfigs(opts.config)).map((h) => engineHorizons.indexOf(h)).filter((i) => i >= 0);
   for (const label of horizons.map((h) => engineHorizons[h]!)) header.push(`forecast_${label}`, `forecast_${label}_lower`, `forecast_${label}_upper`);
-  const rows: string[][] = new Array(csv.timeMs.length);
+  const unscored = ','.repeat(5 + 3 * horizons.length);
+  let out = header.join(',') + '\n';
   // Detection trains inline when not started, deterministic in sample time; only the LSTM needs
   // its worker, run in rounds every so many rows.
   await forecast?.start();
@@ -50,31 +50,37 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
     for (let r = 0; r < csv.timeMs.length; r++) {
       const before = pipeline.stats.samplesScored;
       pipeline.observe(id, csv.timeMs[r]!, csv.value[r]!, 0);
-      const row = [csv.timeText[r]!, csv.valueText[r]!];
-      if (pipeline.stats.samplesScored === before) {
-        for (let k = 0; k < 5 + 3 * horizons.length; k++) row.push('');
-      } else {
-        row.push(cell(scorer.score[id]!), cell(scorer.anomaly[id]!), cell(scorer.expected[id]!), cell(scorer.lower[id]!), cell(scorer.upper[id]!));
-        for (const h of horizons) row.push(cell(forecast!.forecast[h]![id]!), cell(forecast!.lower[h]![id]!), cell(forecast!.upper[h]![id]!));
+      out += csv.timeText[r]! + ',' + csv.valueText[r]!;
+      if (pipeline.stats.samplesScored === before) out += unscored;
+      else {
+        out += ',' + cell(scorer.score[id]!) + ',' + cell(scorer.anomaly[id]!) + ',' + cell(scorer.expected[id]!) + ',' + cell(scorer.lower[id]!) + ',' + cell(scorer.upper[id]!);
+        for (const h of horizons) out += ',' + cell(forecast!.forecast[h]![id]!) + ',' + cell(forecast!.lower[h]![id]!) + ',' + cell(forecast!.upper[h]![id]!);
       }
-      rows[r] = row;
+      out += '\n';
+      if (out.length >= CHUNK_CHARS) {
+        await write(out);
+        out = '';
+      }
       // Background models (the LSTM) train in sample time: a round every so many rows.
       if (forecast !== null && r % BACKGROUND_EVERY === BACKGROUND_EVERY - 1) await forecast.flushBackground();
     }
+    if (out.length > 0) await write(out);
   } finally {
     await forecast?.stop();
   }
-  return { header, rows };
 }
 
 const BACKGROUND_EVERY = 1000;
 
+function seriesName(file: string): string {
+  return basename(file).replace(/\.csv$/i, '');
+}
+
+/** The whole backtest of one CSV text as one string (tests, small inputs). */
 export async function backtestText(text: string, file: string, opts: BacktestOptions): Promise<string> {
-  const csv = parseSeriesCsv(text, file);
-  const { header, rows } = await backtestSeries(csv, basename(file).replace(/\.csv$/i, ''), opts);
-  let out = header.join(',') + '\n';
-  for (const r of rows) out += r.join(',') + '\n';
-  return out;
+  const chunks: string[] = [];
+  await backtestSeries(parseSeriesCsv(text, file), seriesName(file), opts, (c) => void chunks.push(c));
+  return chunks.join('');
 }
 
 function listCsv(dir: string): string[] {
@@ -118,16 +124,34 @@ function checkPaths(input: string, output: string): 'file' | 'folder' {
   return kind;
 }
 
+function writeAll(fd: number, chunk: string): void {
+  const bytes = Buffer.from(chunk, 'utf8');
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+}
+
 /** A file to a file, or a folder mirrored recursively into a folder. Returns the files written. */
 export async function backtestPath(input: string, output: string, opts: BacktestOptions): Promise<string[]> {
   const files: (readonly [string, string])[] =
     checkPaths(input, output) === 'folder' ? io('read', input, () => listCsv(input)).map((f) => [f, join(output, relative(input, f))]) : [[input, output]];
   const written: string[] = [];
   for (const [src, dest] of files) {
-    const text = io('read', src, () => readFileSync(src, 'utf8'));
-    const out = await backtestText(text, src, opts);
+    const csv = parseSeriesCsv(io('read', src, () => readFileSync(src, 'utf8')), src);
     io('create the folder', dirname(dest), () => mkdirSync(dirname(dest), { recursive: true }));
-    io('write', dest, () => writeFileSync(dest, out));
+    // Rows go to a temporary file as they are produced and it replaces `dest` once complete, so a
+    // failed or interrupted run leaves no half-written output.
+    const tmp = `${dest}.tmp-${process.pid}`;
+    let fd = io('write', tmp, () => openSync(tmp, 'w'));
+    try {
+      await backtestSeries(csv, seriesName(src), opts, (chunk) => io('write', tmp, () => writeAll(fd, chunk)));
+      const done = fd;
+      fd = -1;
+      io('write', tmp, () => closeSync(done));
+      io('write', dest, () => renameSync(tmp, dest));
+    } catch (e) {
+      if (fd >= 0) closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
+    }
     written.push(dest);
   }
   return written;
