@@ -36,6 +36,10 @@ describe('JSON API', () => {
     }));
     const wres = await postProto(server, encodeV1(wide));
     assert.equal(wres.status, 204, wres.text);
+    // A name and a label name outside the legacy charset, selected with Prometheus 3's quoting.
+    const utf8 = { labels: { __name__: 'my.metric', job: 'api', 'label with space': 'v' }, samples: history('u', -1, 100) };
+    const ures = await postProto(server, encodeV1([utf8]));
+    assert.equal(ures.status, 204, ures.text);
     await server.augur.pipeline.peers!.recluster({ forceFull: true });
   });
 
@@ -129,6 +133,39 @@ describe('JSON API', () => {
     assert.equal(small.json.data.length, WIDE);
     assert.equal(small.json.truncated, false);
     assert.equal(small.json.warnings, undefined);
+  });
+
+  it('caps limit at 1,000 with a warnings entry, in every endpoint', async () => {
+    for (const path of ['/api/v1/anomalies?limit=5000', '/api/v1/forecast?match[]=wide_metric&limit=5000', '/api/v1/clusters?limit=5000']) {
+      const { status, json } = await get(path);
+      assert.equal(status, 200, path);
+      assert.deepEqual(json.warnings, ['limit 5000 is above the maximum of 1000: capped to 1000'], path);
+    }
+    for (const path of ['/api/v1/anomalies?limit=1000', '/api/v1/forecast?match[]=wide_metric&limit=1000', '/api/v1/clusters']) {
+      assert.equal((await get(path)).json.warnings, undefined, path);
+    }
+    const both = await get('/api/v1/forecast?match[]=wide_metric&limit=5000&steps=500');
+    assert.equal(both.json.data.length, 40);
+    assert.equal(both.json.warnings?.length, 2, 'the limit and the points cap each say so');
+    assert.match(both.json.warnings?.[1] ?? '', /truncated to 40 series/);
+  });
+
+  it('selects quoted metric and label names, matched against the original labels', async () => {
+    const q = (sel: string): string => '/api/v1/forecast?match[]=' + encodeURIComponent(sel);
+    const { status, json } = await get(q('{"my.metric", "label with space"="v"}'));
+    assert.equal(status, 200, json.error);
+    assert.equal(json.total, 1);
+    const labels = (json.data[0] as { labels: Record<string, string> }).labels;
+    assert.equal(labels.__name__, 'my.metric');
+    assert.equal(labels['label with space'], 'v');
+    assert.equal((await get(q("{'my.metric'}"))).json.total, 1);
+    assert.equal((await get(q('{"my.metric", "label with space"!="v"}'))).json.total, 0);
+    assert.equal((await get(q('{metric="my.metric"}'))).json.total, 0, 'not the exposed `metric` label');
+    const clusters = await get('/api/v1/clusters?match[]=' + encodeURIComponent('{"my.metric", job="api"}'));
+    assert.deepEqual((clusters.json.data as { metric: string }[]).map((g) => g.metric), ['my.metric']);
+    const twice = await get(q('up{"my.metric"}'));
+    assert.equal(twice.status, 400);
+    assert.match(twice.json.error ?? '', /metric name must not be set twice/);
   });
 
   it('describes peer groups with their clusters, members and outliers', async () => {

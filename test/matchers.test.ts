@@ -121,3 +121,52 @@ describe('selector strings decode Go escapes as PromQL does', () => {
     }
   });
 });
+
+describe('quoted metric and label names, as in Prometheus 3', () => {
+  const parsed = (src: string): [string, string, string][] => parseSelector(src).map((x) => [x.name, x.op, x.value]);
+
+  it('reads a quoted string alone inside the braces as the metric name', () => {
+    assert.deepEqual(parsed('{"my.metric"}'), [['__name__', '=', 'my.metric']]);
+    assert.deepEqual(parsed('{"my.metric", job="x"}'), [['__name__', '=', 'my.metric'], ['job', '=', 'x']]);
+    assert.deepEqual(parsed('{job="x", "my.metric",}'), [['job', '=', 'x'], ['__name__', '=', 'my.metric']]);
+    assert.deepEqual(parsed("{'my.metric'}"), [['__name__', '=', 'my.metric']]);
+    assert.deepEqual(parsed('{ `my.metric` }'), [['__name__', '=', 'my.metric']]);
+    assert.deepEqual(parsed(String.raw`{"my\x2emetric"}`), [['__name__', '=', 'my.metric']], 'Go escapes apply to names too');
+  });
+
+  it('reads a quoted string followed by an operator as a label name', () => {
+    assert.deepEqual(parsed('{"a.b"="x"}'), [['a.b', '=', 'x']]);
+    assert.deepEqual(parsed('{__name__="x", "label with space"!="y"}'), [['__name__', '=', 'x'], ['label with space', '!=', 'y']]);
+    assert.deepEqual(parsed('metric{"a.b"="x"}'), [['__name__', '=', 'metric'], ['a.b', '=', 'x']]);
+    assert.deepEqual(parsed("{'a.b'=~'x.*', \"my.metric\"}"), [['a.b', '=~', 'x.*'], ['__name__', '=', 'my.metric']]);
+  });
+
+  it('matches the original name and labels', () => {
+    const labels = { __name__: 'my.metric', 'a.b': 'x', 'label with space': 'y' };
+    assert.ok(m('{"my.metric"}', labels));
+    assert.ok(m('{"my.metric", "a.b"="x"}', labels));
+    assert.ok(!m('{"my.metric", "label with space"!="y"}', labels));
+    assert.ok(!m('{"other.metric"}', labels));
+    assert.ok(!m('{"a_b"="x"}', labels), 'not the sanitised name of the exposed label');
+  });
+
+  it('refuses a metric name given twice, a quoted name outside the braces and empty names', () => {
+    for (const [bad, why] of [
+      ['up{"x"}', /metric name must not be set twice: "up" or "x"/],
+      ['up{__name__="x"}', /metric name must not be set twice/],
+      ['"my.metric"', /quoted metric name goes inside the braces/],
+      ['"my.metric"{job="x"}', /quoted metric name goes inside the braces/],
+      ['{""="x"}', /empty name at offset 1/],
+      ['{"my.metric" job="x"}', /expected =, !=, =~, !~, ',' or '}' at offset 13/],
+      ['{"my.metric"="x" "b"}', /expected ',' or '}'/],
+      ['{"\\xff"}', /valid UTF-8/],
+    ] as const) {
+      assert.throws(() => parseSelector(bad), (e: unknown) => e instanceof SelectorError && why.test(e.message), bad);
+    }
+    assert.doesNotThrow(() => parseSelector('{"a", "b"}'), 'two name matchers inside the braces are allowed, as in Prometheus');
+  });
+
+  it('is accepted in the configuration', () => {
+    assert.deepEqual(configProblems("selectors:\n  - match: '{\"my.metric\", \"a.b\"=~\"x|y\"}'\n"), []);
+  });
+});

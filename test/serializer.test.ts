@@ -2,15 +2,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import Fastify from 'fastify';
 import client from 'prom-client';
 import { renderDerived, type SeriesFamily, type TextFamily } from '../src/expose/derived.js';
-import { acceptsGzip, escapeHelp, formatValue, wantsOpenMetrics } from '../src/expose/format.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, acceptsGzip, escapeHelp, formatValue, wantsOpenMetrics } from '../src/expose/format.js';
+import type { SelfMetrics } from '../src/expose/self-metrics.js';
 import { writeSelfMetrics } from '../src/expose/self-text.js';
+import { registerMetricsRoute } from '../src/http/metrics-route.js';
 import { SeriesRegistry } from '../src/series/registry.js';
 import { MetricType } from '../src/series/kind.js';
 import { encodeV1, encodeV2 } from './helpers/remote-write.js';
 import { staleMarker } from './helpers/fuzz-corpus.js';
-import { find, getMetrics, parseExposition, postProto, startAugur, type Server } from './helpers/server.js';
+import { find, getMetrics, parseExposition, postProto, request, startAugur, type Server } from './helpers/server.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const T0 = Date.UTC(2024, 0, 1);
@@ -316,6 +319,68 @@ describe('self-metrics text', () => {
     assert.match(text, /^demo_plain_total 2$/m);
     assert.doesNotMatch(text, /_total_total/);
     checkStructure(text, true);
+  });
+});
+
+describe('HEAD /metrics', () => {
+  /** The route over 1,000 series, with every step of rendering counted. */
+  function metricsApp(): { app: ReturnType<typeof Fastify>; calls: Record<string, number> } {
+    const calls = { families: 0, values: 0, text: 0, observed: 0 };
+    const values = new Float64Array(1010).fill(1);
+    const metrics = { register: new client.Registry(), metricsRenderDuration: { observe: () => calls.observed++ } } as unknown as SelfMetrics;
+    const app = Fastify();
+    registerMetricsRoute(app, {
+      registry: registryWith(1000),
+      metrics,
+      families: () => {
+        calls.families++;
+        return [family('augur_x', () => (calls.values++, values), false)];
+      },
+      textFamilies: () => [{ name: 'augur_t', render: () => (calls.text++, '') }],
+    });
+    return { app, calls };
+  }
+
+  it('sends the status and headers GET sends, and renders nothing', async () => {
+    const { app, calls } = metricsApp();
+    const om = 'application/openmetrics-text; version=1.0.0';
+    for (const [headers, type] of [
+      [{}, TEXT_CONTENT_TYPE],
+      [{ accept: om }, OPENMETRICS_CONTENT_TYPE],
+      [{ 'accept-encoding': 'gzip' }, TEXT_CONTENT_TYPE],
+      [{ accept: om, 'accept-encoding': 'gzip' }, OPENMETRICS_CONTENT_TYPE],
+    ] as const) {
+      const get = await app.inject({ method: 'GET', url: '/metrics', headers });
+      assert.ok(calls.values > 0 && calls.observed > 0, 'GET renders');
+      const before = { ...calls };
+      const head = await app.inject({ method: 'HEAD', url: '/metrics', headers });
+      // A drained stream would render after the answer: give it time to show.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(calls, before, `HEAD rendered nothing (${JSON.stringify(headers)})`);
+      assert.equal(head.statusCode, get.statusCode);
+      assert.equal(head.headers['content-type'], type);
+      for (const h of ['content-type', 'vary', 'content-encoding']) assert.equal(head.headers[h], get.headers[h], h);
+      assert.equal(head.headers['content-length'], undefined, 'no length: GET streams its body');
+      assert.equal(head.body, '');
+    }
+    await app.close();
+  });
+
+  it('answers HEAD on a real server without rendering', async () => {
+    const server = await startAugur();
+    try {
+      const count = async (): Promise<number> =>
+        (await server.augur.metrics.metricsRenderDuration.get()).values.find((v) => v.metricName === 'augur_metrics_render_duration_seconds_count')?.value ?? 0;
+      const head = await request(server.url + '/metrics', { method: 'HEAD', headers: { accept: 'application/openmetrics-text' } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-type'], OPENMETRICS_CONTENT_TYPE);
+      assert.equal(await count(), 0, 'nothing was rendered');
+      await getMetrics(server);
+      assert.equal(await count(), 1, 'GET renders');
+    } finally {
+      await server.close();
+    }
   });
 });
 

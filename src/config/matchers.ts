@@ -2,7 +2,13 @@ import { RE2JS } from 're2js';
 
 /**
  * PromQL-style series selectors: `name{label="v", other=~"re", x!="y", z!~"re"}`, a bare metric
- * name, or `{...}` alone. Used for per-selector config and API filters.
+ * name, or `{...}` alone. Used for per-selector config and API filters, and matched against a
+ * series' original labels (its name as `__name__`, UTF-8 label names as written).
+ *
+ * As in Prometheus 3, names outside the legacy charset are quoted inside the braces: a quoted string
+ * alone is the metric name (`{"my.metric", job="x"}`), and one followed by an operator is a label
+ * name (`{"a.b"="x"}`). The metric name may be given once only: `up{"x"}` and `up{__name__="x"}`
+ * are refused.
  *
  * As in Prometheus: strings in double or single quotes take Go's escapes (`\n`, `\x61`, `\u00e9`,
  * `\141`, ...), backquoted strings are raw; regexes are RE2 (linear time, `(?i)`, `[[:alpha:]]`),
@@ -39,17 +45,18 @@ export function parseSelector(src: string): Matcher[] {
     if (out.length === 0) throw new SelectorError('empty selector');
     return out;
   }
+  if (isQuote(s[i])) throw new SelectorError(`a quoted metric name goes inside the braces, as in {"my.metric", job="x"}: ${JSON.stringify(src)}`);
   if (s[i] !== '{') throw new SelectorError(`expected '{' at offset ${i} of ${JSON.stringify(src)}`);
   i++;
   for (;;) {
     skipWs();
     if (s[i] === '}') { i++; break; }
-    const name = readName();
-    skipWs();
-    const op = readOp();
-    skipWs();
-    const value = readString();
-    out.push(makeMatcher(name, op, value));
+    const at = i;
+    const m = readMatcher();
+    if (nameMatch && m.name === '__name__') {
+      throw new SelectorError(`metric name must not be set twice: ${JSON.stringify(nameMatch[0])} or ${JSON.stringify(m.value)} (at offset ${at} of ${JSON.stringify(src)})`);
+    }
+    out.push(m);
     skipWs();
     if (s[i] === ',') { i++; continue; }
     if (s[i] === '}') { i++; break; }
@@ -66,22 +73,35 @@ export function parseSelector(src: string): Matcher[] {
   function skipWs(): void {
     while (i < s.length && /\s/.test(s[i]!)) i++;
   }
+  /** `name op "value"`, or a quoted name alone: the metric name, as Prometheus 3 reads `{"my.metric"}`. */
+  function readMatcher(): Matcher {
+    const quoted = isQuote(s[i]);
+    const start = i;
+    const name = readName();
+    if (name === '') throw new SelectorError(`empty name at offset ${start} of ${JSON.stringify(src)}`);
+    skipWs();
+    if (quoted && (s[i] === ',' || s[i] === '}')) return makeMatcher('__name__', '=', name);
+    const op = readOp(quoted);
+    skipWs();
+    return makeMatcher(name, op, readString());
+  }
   function readName(): string {
-    if (s[i] === '"' || s[i] === "'" || s[i] === '`') return readString();
+    if (isQuote(s[i])) return readString();
     const m = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(s.slice(i));
     if (!m) throw new SelectorError(`expected a label name at offset ${i} of ${JSON.stringify(src)}`);
     i += m[0].length;
     return m[0];
   }
-  function readOp(): MatchOp {
+  function readOp(afterQuoted: boolean): MatchOp {
     for (const op of ['=~', '!~', '!=', '='] as const) {
       if (s.startsWith(op, i)) { i += op.length; return op; }
     }
-    throw new SelectorError(`expected =, !=, =~ or !~ at offset ${i} of ${JSON.stringify(src)}`);
+    const expected = afterQuoted ? "=, !=, =~, !~, ',' or '}'" : '=, !=, =~ or !~';
+    throw new SelectorError(`expected ${expected} at offset ${i} of ${JSON.stringify(src)}`);
   }
   function readString(): string {
     const q = s[i];
-    if (q !== '"' && q !== "'" && q !== '`') throw new SelectorError(`expected a quoted string at offset ${i} of ${JSON.stringify(src)}`);
+    if (!isQuote(q)) throw new SelectorError(`expected a quoted string at offset ${i} of ${JSON.stringify(src)}`);
     const start = i;
     i++;
     if (q === '`') {
@@ -100,6 +120,10 @@ export function parseSelector(src: string): Matcher[] {
       throw new SelectorError(`${e.message} in the string at offset ${start} of ${JSON.stringify(src)}`);
     }
   }
+}
+
+function isQuote(c: string | undefined): boolean {
+  return c === '"' || c === "'" || c === '`';
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

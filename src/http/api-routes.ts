@@ -24,12 +24,20 @@ function selectors(q: Query): Matcher[][] {
   return [...list(q['match[]']), ...list(q.match)].map((s) => parseSelector(s));
 }
 
-function limitOf(q: Query, dflt: number): number {
+/** `limit`, capped at MAX_LIMIT; a capped limit adds a `warnings` entry rather than a 400. */
+function limitOf(q: Query, dflt: number, warnings: string[]): number {
   const raw = list(q.limit)[0];
   if (raw === undefined) return dflt;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new SelectorError(`limit must be a positive integer, got ${JSON.stringify(raw)}`);
-  return Math.min(n, MAX_LIMIT);
+  if (n <= MAX_LIMIT) return n;
+  warnings.push(`limit ${n} is above the maximum of ${MAX_LIMIT}: capped to ${MAX_LIMIT}`);
+  return MAX_LIMIT;
+}
+
+/** Prometheus leaves `warnings` out of a response that has none. */
+function withWarnings(warnings: string[]): { warnings?: string[] } {
+  return warnings.length > 0 ? { warnings } : {};
 }
 
 function labelsOf(p: Pipeline, id: number): Record<string, string> {
@@ -49,7 +57,8 @@ function num(v: number): number | null {
 
 /**
  * JSON API in Prometheus's envelope (`{status, data}`): anomalies now, forecast paths, clusters.
- * Responses are bounded by `limit` (at most 1,000 series) and say when they were truncated:
+ * Responses are bounded by `limit` (at most 1,000 series; a larger one is capped, with a `warnings`
+ * entry) and say when they were truncated:
  * forecasts return at most MAX_FORECAST_POINTS points (fewer series when `steps` is large, with a
  * `warnings` entry as Prometheus gives); clusters list at most `limit` groups, `limit` members per
  * cluster and `limit` outliers per group, MAX_CLUSTER_SERIES series in all, with the totals.
@@ -59,9 +68,10 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
     const q = req.query as Query;
     let sel: Matcher[][];
     let limit: number;
+    const warnings: string[] = [];
     try {
       sel = selectors(q);
-      limit = limitOf(q, 100);
+      limit = limitOf(q, 100, warnings);
     } catch (e) {
       return bad(reply, (e as Error).message);
     }
@@ -83,7 +93,7 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
       since: s.anomalySince[id]! > 0 ? new Date(s.anomalySince[id]!).toISOString() : null,
       detectors: s.explain(id),
     }));
-    return reply.send({ status: 'success', data, total: ids.length, truncated: ids.length > limit });
+    return reply.send({ status: 'success', data, total: ids.length, truncated: ids.length > limit, ...withWarnings(warnings) });
   });
 
   app.get('/api/v1/forecast', (req, reply) => {
@@ -92,9 +102,10 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
     const q = req.query as Query;
     let sel: Matcher[][];
     let limit: number;
+    const warnings: string[] = [];
     try {
       sel = selectors(q);
-      limit = limitOf(q, 20);
+      limit = limitOf(q, 20, warnings);
     } catch (e) {
       return bad(reply, (e as Error).message);
     }
@@ -122,11 +133,10 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
       });
     }
     const truncated = total > seriesCap;
-    const warnings =
-      truncated && seriesCap < limit
-        ? [`results truncated to ${seriesCap} series: at most ${MAX_FORECAST_POINTS} points (series x steps) per response; lower steps or narrow match[]`]
-        : undefined;
-    return reply.send({ status: 'success', data, total, truncated, ...(warnings ? { warnings } : {}) });
+    if (truncated && seriesCap < limit) {
+      warnings.push(`results truncated to ${seriesCap} series: at most ${MAX_FORECAST_POINTS} points (series x steps) per response; lower steps or narrow match[]`);
+    }
+    return reply.send({ status: 'success', data, total, truncated, ...withWarnings(warnings) });
   });
 
   app.get('/api/v1/clusters', (req, reply) => {
@@ -135,9 +145,10 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
     const q = req.query as Query;
     let sel: Matcher[][];
     let limit: number;
+    const warnings: string[] = [];
     try {
       sel = selectors(q);
-      limit = limitOf(q, 50);
+      limit = limitOf(q, 50, warnings);
     } catch (e) {
       return bad(reply, (e as Error).message);
     }
@@ -146,6 +157,6 @@ export function registerApiRoutes(app: FastifyInstance, p: Pipeline): void {
       (id) => labelsOf(p, id),
       { groups: limit, perList: limit, series: MAX_CLUSTER_SERIES },
     );
-    return reply.send({ status: 'success', data: report.groups, total: report.total, truncated: report.truncated });
+    return reply.send({ status: 'success', data: report.groups, total: report.total, truncated: report.truncated, ...withWarnings(warnings) });
   });
 }

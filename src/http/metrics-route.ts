@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SelfMetrics } from '../expose/self-metrics.js';
 import { renderDerived, type SeriesFamily, type TextFamily } from '../expose/derived.js';
 import { renderSelfMetrics } from '../expose/self-text.js';
@@ -14,10 +14,28 @@ export interface MetricsDeps {
   textFamilies: () => readonly TextFamily[];
 }
 
-/** `GET /metrics`: Augur's own metrics, then every derived family, streamed and optionally gzipped. */
+/** Sets the headers of a `/metrics` answer, GET or HEAD alike, from the request's Accept headers. */
+function negotiate(req: FastifyRequest, reply: FastifyReply): { om: boolean; gzip: boolean } {
+  const om = wantsOpenMetrics(req.headers.accept);
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
+  reply.header('content-type', om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
+  reply.header('vary', 'Accept, Accept-Encoding');
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return { om, gzip };
+}
+
+/**
+ * `GET /metrics`: Augur's own metrics, then every derived family, streamed and optionally gzipped.
+ * `HEAD /metrics` sends the same headers and renders nothing: fastify's automatic HEAD route runs
+ * the GET handler and drains its stream, which rendered every series only to discard it.
+ */
 export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): void {
-  app.get('/metrics', async (req, reply) => {
-    const om = wantsOpenMetrics(req.headers.accept);
+  app.head('/metrics', (req, reply) => {
+    negotiate(req, reply);
+    return reply.send();
+  });
+  app.get('/metrics', { exposeHeadRoute: false }, async (req, reply) => {
+    const { om, gzip } = negotiate(req, reply);
     const started = performance.now();
     const { registry, metrics } = deps;
     const families = deps.families();
@@ -31,13 +49,7 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsDeps): v
       if (om) yield '# EOF\n';
       render.observe((performance.now() - started) / 1000);
     }
-    let stream: NodeJS.ReadableStream = Readable.from(body(), { objectMode: false });
-    reply.header('content-type', om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
-    reply.header('vary', 'Accept, Accept-Encoding');
-    if (acceptsGzip(req.headers['accept-encoding'])) {
-      reply.header('content-encoding', 'gzip');
-      stream = stream.pipe(createGzip({ level: 1 }));
-    }
-    return reply.send(stream);
+    const stream = Readable.from(body(), { objectMode: false });
+    return reply.send(gzip ? stream.pipe(createGzip({ level: 1 })) : stream);
   });
 }
