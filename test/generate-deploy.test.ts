@@ -144,6 +144,30 @@ describe('deployment files', () => {
     assert.equal(new URL(defaultGenerateOptions.dashboards.grafanaUrl).port, String(COMPOSE.grafana.port));
   });
 
+  it('every secret file the Alertmanager example reads is mounted by docker-compose.yml', () => {
+    const am = parse(readFileSync(join(root, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as Json;
+    const files: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k.endsWith('_file') && typeof x === 'string') files.push(x);
+          else walk(x);
+        }
+      }
+    };
+    walk(am);
+    assert.ok(files.length >= 3, `secret files: ${files.join(' ')}`);
+    const mounts = (services.alertmanager!.volumes as string[]).map((v) => v.split(':'));
+    for (const f of files) {
+      // The host path under the longest container mount that holds the file.
+      const m = mounts.filter(([, c]) => f === c || f.startsWith(`${c}/`)).sort((a, b) => b[1]!.length - a[1]!.length)[0];
+      assert.ok(m, `${f} is not under any mount of the alertmanager service`);
+      const host = resolve(root, m[0]!, f.slice(m[1]!.length).replace(/^\//, ''));
+      assert.ok(existsSync(host) && readFileSync(host, 'utf8').trim() !== '', `${f}: ${host} is missing or empty`);
+    }
+  });
+
   it('the Alertmanager example is valid and routes by severity', () => {
     const amtool = requireTool('amtool', 'prometheus-alertmanager');
     const file = join(root, 'deploy/alertmanager/alertmanager.yml');
