@@ -73,6 +73,12 @@ export class Pipeline {
     if (peers !== null) registry.addComponent(peers);
     registry.onCreate((info) => this.setUp(info));
     if (peers !== null) registry.onRemove((id) => peers.removeSeries(id));
+    if (forecast !== null) {
+      // The LSTM's rounds walk every id: a removed series leaves its group at once, not when its
+      // id is reused, and a freed group's data goes (its id may name another pair next).
+      registry.onRemove((id) => forecast.setGroup(id, -1));
+      registry.onGroupFree((g) => forecast.lstm?.dropGroup(g));
+    }
   }
 
   /** What a series' models take from its labels: the selector profile, its group, its peer group. */

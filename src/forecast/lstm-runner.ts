@@ -35,6 +35,11 @@ export const ROUND_BUDGET_S = (DUTY * ROUND_MS) / 1000;
 
 interface GroupData {
   group: number;
+  /**
+   * Key of the group's model in the worker, never reused: a registry group id freed and given to
+   * another pair must not train on, or predict with, the old pair's model.
+   */
+  model: number;
   /** Training pairs, in shared memory so that a training call copies nothing on the main thread. */
   x: Float32Array;
   y: Float32Array;
@@ -76,6 +81,9 @@ export class LstmRunner {
   private seq = 0;
   private waiting = new Map<number, (r: Reply) => void>();
   private groups = new Map<number, GroupData>();
+  private nextModel = 1;
+  /** Models of dropped groups, disposed in the worker at the next round (see `dropGroup`). */
+  private droppedModels: number[] = [];
   /** Pair slots allocated over all groups (see PAIR_BUDGET). */
   pairsAllocated = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -146,8 +154,34 @@ export class LstmRunner {
   round(): Promise<void> {
     this.running ??= this.doRound().finally(() => {
       this.running = null;
+      // Per-round scratch: it keeps no group's data (a dropped one's) alive past its round.
+      this.order.length = 0;
     });
     return this.running;
+  }
+
+  /**
+   * The registry freed peer group `group` (its last series went): its data goes now. A round in
+   * progress skips it from its next step on and publishes nothing more of it. Its model is
+   * disposed at the start of the next round, when no call to the worker is in flight that could
+   * still create or use it.
+   */
+  dropGroup(group: number): void {
+    const gd = this.groups.get(group);
+    if (gd === undefined) return;
+    this.groups.delete(group);
+    this.pairsAllocated -= gd.x.length / RING;
+    if (this.worker !== null) this.droppedModels.push(gd.model);
+  }
+
+  /** Group data held, for tests and reporting. */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  /** Whether `gd` still is the data of its group (not dropped meanwhile). */
+  private current(gd: GroupData): boolean {
+    return this.groups.get(gd.group) === gd;
   }
 
   private call(msg: object): Promise<Reply> {
@@ -184,6 +218,10 @@ export class LstmRunner {
   private async doRound(): Promise<void> {
     const e = this.engine;
     if (this.worker === null) return;
+    if (this.droppedModels.length > 0) {
+      this.worker.postMessage({ kind: 'drop', models: this.droppedModels });
+      this.droppedModels = [];
+    }
     this.rounds++;
     // Pay back an overrun first: this keeps the long-run share at DUTY.
     let left = this.budgetSeconds - this.debt;
@@ -227,14 +265,15 @@ export class LstmRunner {
     };
     for (const gd of order) {
       gd.size = gd.filled;
-      if (gd.size === 0) continue;
-      const g = gd.group;
+      // A group dropped during the round's awaits: its members' ids may be other series now.
+      if (gd.size === 0 || !this.current(gd)) continue;
       this.collectPairs(gd, ids);
       // Collection is main-thread work: yield between groups so a round never holds the loop.
       await new Promise((r) => setImmediate(r));
+      if (!this.current(gd)) continue;
       if (left > 0 && gd.count >= MIN_PAIRS && (gd.fresh >= RETRAIN_PAIRS || !gd.trained)) {
         gd.fresh = 0;
-        const r = await this.call({ kind: 'train', group: g, x: gd.x, y: gd.y, n: gd.count, steps: RING, outputs: nh });
+        const r = await this.call({ kind: 'train', group: gd.model, x: gd.x, y: gd.y, n: gd.count, steps: RING, outputs: nh });
         if (r.ok) {
           e.trainingRuns++;
           e.lastTrainingSeconds = r.seconds ?? 0;
@@ -247,7 +286,7 @@ export class LstmRunner {
           continue;
         }
       }
-      if (gd.trained && left > 0) left = await this.predictGroup(g, gd, ids, left, spend);
+      if (gd.trained && left > 0 && this.current(gd)) left = await this.predictGroup(gd, ids, left, spend);
     }
     if (left < 0) this.debt += -left;
   }
@@ -255,14 +294,16 @@ export class LstmRunner {
   /** The group data of series id if it takes part in this round (created on first sight). */
   private memberGroup(id: number, round: number, nh: number): GroupData | undefined {
     const e = this.engine;
-    if (e.buckets[id]! < RING) return undefined;
+    const g = e.groupOf[id]!;
+    // -1: a series removed (the pipeline clears its group), whose id is not reused yet.
+    if (g < 0 || e.buckets[id]! < RING) return undefined;
     const prof = e.profiles[e.profileIndex(id)]!;
     if (!prof.enabled || !prof.modelOn[LSTM]) return undefined;
-    const g = e.groupOf[id]!;
     let gd = this.groups.get(g);
     if (gd === undefined) {
       gd = {
         group: g,
+        model: this.nextModel++,
         x: sharedF32(INITIAL_PAIRS * RING),
         y: sharedF32(INITIAL_PAIRS * nh),
         count: 0,
@@ -361,8 +402,9 @@ export class LstmRunner {
    * the time left. The batch size follows the measured cost per window so a round overruns its
    * budget by at most one small batch.
    */
-  private async predictGroup(g: number, gd: GroupData, ids: Int32Array, left: number, spend: (s: number) => void): Promise<number> {
+  private async predictGroup(gd: GroupData, ids: Int32Array, left: number, spend: (s: number) => void): Promise<number> {
     const e = this.engine;
+    const g = gd.group;
     const nh = e.horizonMs.length;
     const len = gd.size;
     const batch = this.batch;
@@ -386,7 +428,7 @@ export class LstmRunner {
         x.set(this.window, k * RING);
       }
       await new Promise((r) => setImmediate(r));
-      const r = await this.call({ kind: 'predict', group: g, x, y, n: size, steps: RING });
+      const r = await this.call({ kind: 'predict', group: gd.model, x, y, n: size, steps: RING });
       if (!r.ok) return left;
       const sec = r.seconds ?? 0;
       this.predictSeconds += sec;
@@ -394,6 +436,9 @@ export class LstmRunner {
       this.lastRoundWindows += size;
       spend(sec);
       left -= sec;
+      // Dropped while the worker predicted, its id maybe another pair's group already: the
+      // batch's series may be that group's now, and the predictions are not theirs.
+      if (!this.current(gd)) return left;
       for (let k = 0; k < size; k++) {
         const id = batch[k]!;
         // A series reset or moved to another group meanwhile keeps no stale prediction.

@@ -2,6 +2,8 @@
  * Worker thread that trains one small LSTM per peer group and predicts with it. Messages:
  *   {kind:'train', seq, group, x, y, n, steps, outputs}  -> {seq, ok, seconds, error?}
  *   {kind:'predict', seq, group, x, y, n, steps}          -> {seq, ok, seconds}
+ *   {kind:'drop', models}                                 -> no reply; disposes those groups' models
+ * `group` and `models` are the main thread's model keys (one per peer group's data, never reused).
  * x holds (at least) n windows of `steps` normalised values; y (at least) n rows of `outputs`
  * normalised targets for training, and receives the n predicted rows. Both are views of shared
  * memory that the main thread leaves alone until the reply.
@@ -13,6 +15,7 @@ type Model = import('@tensorflow/tfjs').LayersModel;
 
 interface TrainMsg { kind: 'train'; seq: number; group: number; x: Float32Array; y: Float32Array; n: number; steps: number; outputs: number }
 interface PredictMsg { kind: 'predict'; seq: number; group: number; x: Float32Array; y: Float32Array; n: number; steps: number }
+interface DropMsg { kind: 'drop'; models: number[] }
 
 let tfPromise: Promise<Tf> | null = null;
 const models = new Map<number, Model>();
@@ -77,7 +80,14 @@ async function predict(msg: PredictMsg): Promise<object> {
   return { seq: msg.seq, ok: true, seconds: (performance.now() - t0) / 1000 };
 }
 
-parentPort?.on('message', (msg: TrainMsg | PredictMsg) => {
+parentPort?.on('message', (msg: TrainMsg | PredictMsg | DropMsg) => {
+  if (msg.kind === 'drop') {
+    for (const g of msg.models) {
+      models.get(g)?.dispose();
+      models.delete(g);
+    }
+    return;
+  }
   const job = msg.kind === 'train' ? train(msg) : predict(msg);
   job.then(
     (r) => parentPort!.postMessage(r),

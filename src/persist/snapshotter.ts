@@ -11,7 +11,7 @@ import { collectClasses, fingerprint, type WalkOptions } from './walk.js';
 export const SNAPSHOT_FILE = 'augur.snapshot';
 
 /** Registry fields rebuilt by `rebuildIndexes()` instead of persisted, and the registry wiring. */
-const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'renamedText', 'droppedOnRestore', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo', 'growth', 'growthTimer', 'growthOwed', 'stepGrowth']);
+const REGISTRY_SKIP = new Set(['holdFreeIds', 'table', 'lru', 'freeIds', 'nameIntern', 'groupIndex', 'groupSize', 'freeGroups', 'groupFreeHooks', 'renamedText', 'droppedOnRestore', 'components', 'createHooks', 'removeHooks', 'options', 'lruGranularitySec', 'initializedTo', 'growth', 'growthTimer', 'growthOwed', 'stepGrowth']);
 /** Classes whose state lives in a worker thread and is rebuilt there: not persisted. */
 const SKIP_CLASSES = new Set(['LstmRunner']);
 

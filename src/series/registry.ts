@@ -125,8 +125,12 @@ export class SeriesRegistry {
 
   readonly metadata = new Map<string, number>();
   metadataGeneration = 1;
+  /** Peer group id -> `metric NUL job`; '' for a free id (a real key always holds the NUL). */
   readonly groupKeys: string[] = [];
   private readonly groupIndex = new Map<string, number>();
+  /** Live series per group id; a group whose last member goes is freed and its id reused. */
+  private groupSize = new Int32Array(16);
+  private freeGroups: number[] = [];
   private readonly nameIntern = new Map<string, string>();
 
   /** Set while a snapshot is written (src/persist/): new series take new ids, none is reused. */
@@ -159,6 +163,7 @@ export class SeriesRegistry {
   private readonly components: SeriesComponent[] = [];
   private readonly createHooks: ((info: SeriesInfo) => void)[] = [];
   private readonly removeHooks: ((id: number, reason: RemoveReason) => void)[] = [];
+  private readonly groupFreeHooks: ((group: number) => void)[] = [];
 
   constructor(readonly options: RegistryOptions) {
     this.table = new IdentityTable(() => this.hashHi, () => this.keyLen, undefined, options.maxActive);
@@ -184,6 +189,19 @@ export class SeriesRegistry {
 
   onRemove(fn: (id: number, reason: RemoveReason) => void): void {
     this.removeHooks.push(fn);
+  }
+
+  /**
+   * Called when a peer group's last series went and its id was freed (after the series' remove
+   * hooks): the id may name another (metric, job) pair from the next `create` on.
+   */
+  onGroupFree(fn: (group: number) => void): void {
+    this.groupFreeHooks.push(fn);
+  }
+
+  /** Peer groups with at least one live series. */
+  get liveGroups(): number {
+    return this.groupKeys.length - this.freeGroups.length;
   }
 
   /** The original labels of a live series, sorted by name, `__name__` included. */
@@ -268,7 +286,9 @@ export class SeriesRegistry {
     this.labelText[id] = text;
     let job = '';
     for (const [n, v] of labels) if (n === 'job') job = v;
-    this.group[id] = this.groupOf(name, job);
+    const g = this.groupOf(name, job);
+    this.group[id] = g;
+    this.groupSize[g]!++;
     this.kindFromMeta[id] = 0;
     this.typeSeen[id] = seriesType > 0 ? seriesType : 0;
     this.resolveKind(id, seriesType);
@@ -320,30 +340,50 @@ export class SeriesRegistry {
     this.freeIds.push(id);
     if (reason === 'evicted') this.evicted++;
     else this.staleRemoved++;
+    const g = this.group[id]!;
+    this.group[id] = -1;
     for (const fn of this.removeHooks) fn(id, reason);
+    if (g >= 0 && --this.groupSize[g]! === 0) this.freeGroup(g);
+  }
+
+  private freeGroup(g: number): void {
+    const key = this.groupKeys[g]!;
+    if (this.groupIndex.get(key) === g) this.groupIndex.delete(key);
+    this.groupKeys[g] = '';
+    this.freeGroups.push(g);
+    for (const fn of this.groupFreeHooks) fn(g);
   }
 
   /**
    * After a snapshot restored the per-series arrays (src/persist/): rebuilds the hash table, the
-   * LRU list (in id order), the free ids and the group and name indexes from them.
+   * LRU list (in id order), the free ids, the group index, members and free groups, and the name
+   * index from them.
    */
   rebuildIndexes(): void {
     this.table = new IdentityTable(() => this.hashHi, () => this.keyLen, undefined, this.options.maxActive);
     this.lru = new LRUCache<number, number>({ max: Math.max(1, this.options.maxActive) });
     this.freeIds = [];
     this.groupIndex.clear();
+    this.freeGroups = [];
+    this.groupSize = new Int32Array(Math.max(16, this.groupKeys.length));
     this.nameIntern.clear();
     this.renamedText.clear();
-    for (let g = 0; g < this.groupKeys.length; g++) this.groupIndex.set(this.groupKeys[g]!, g);
+    const groups = this.groupKeys.length;
+    const dead: number[] = [];
     for (let id = this.highWater - 1; id >= 0; id--) {
-      if (this.alive[id] !== 1) this.freeIds.push(id);
+      if (this.alive[id] !== 1) {
+        this.freeIds.push(id);
+        dead.push(id);
+      }
     }
     const dropped: number[] = [];
     let overLimit = 0;
     for (let id = 0; id < this.highWater; id++) {
       if (this.alive[id] !== 1) continue;
-      // A series removed while the snapshot was written can be alive with its labels cleared.
-      const whole = Boolean(this.labelText[id]) && this.names[id] !== undefined;
+      // A series removed while the snapshot was written can be alive with its labels, or its
+      // group (id or key, the group freed with its last member), cleared.
+      const g = this.group[id]!;
+      const whole = Boolean(this.labelText[id]) && this.names[id] !== undefined && g >= 0 && g < groups && this.groupKeys[g] !== '';
       const over = whole && this.table.count >= this.options.maxActive;
       // Over a lowered limit, or a duplicate identity from a snapshot taken while it changed.
       if (!whole || over || this.table.find(this.hashLo[id]!, this.hashHi[id]!, this.keyLen[id]!) >= 0) {
@@ -356,6 +396,7 @@ export class SeriesRegistry {
         dropped.push(id);
         continue;
       }
+      this.groupSize[g]!++;
       this.names[id] = this.intern(this.names[id]!);
       if (this.packed.has(id)) this.renamedText.set(this.labelText[id]!, id);
       this.table.insert(id, this.hashLo[id]!);
@@ -363,8 +404,30 @@ export class SeriesRegistry {
     }
     this.initializedTo = this.highWater;
     for (const c of this.components) runSteps(c.grow(this.capacity, () => this.initializedTo));
+    // Dead ids are reset when handed out again, but until then a model that walks every id (the
+    // LSTM's rounds) would still count them in their old group, which may be freed below and
+    // reused: an older snapshot, or one written while series went, has such ids.
+    for (const id of dead) {
+      this.group[id] = -1;
+      for (const c of this.components) c.reset(id);
+    }
     // The components were restored with these series in them (peer groups, say): take them out.
-    for (const id of dropped) for (const fn of this.removeHooks) fn(id, 'evicted');
+    for (const id of dropped) {
+      this.group[id] = -1;
+      for (const fn of this.removeHooks) fn(id, 'evicted');
+    }
+    // Lowest ids are handed out first. Groups without a live series (a snapshot by older code
+    // kept every group ever seen) are freed.
+    const freed: number[] = [];
+    for (let g = groups - 1; g >= 0; g--) {
+      const key = this.groupKeys[g]!;
+      if (this.groupSize[g] === 0) {
+        this.groupKeys[g] = '';
+        this.freeGroups.push(g);
+        if (key !== '') freed.push(g);
+      } else if (!this.groupIndex.has(key)) this.groupIndex.set(key, g);
+    }
+    for (const g of freed) for (const fn of this.groupFreeHooks) fn(g);
     this.evicted += overLimit;
     this.droppedOnRestore = overLimit;
   }
@@ -433,12 +496,27 @@ export class SeriesRegistry {
     return v;
   }
 
-  groupOf(metric: string, job: string): number {
+  /**
+   * The peer group id of (metric, job), a free one for a new pair. Like series ids, freed group
+   * ids are not reused while a snapshot is written: a series it records as alive, removed since,
+   * must not be restored into another pair's group.
+   */
+  private groupOf(metric: string, job: string): number {
     const key = metric + '\u0000' + job;
     let g = this.groupIndex.get(key);
     if (g === undefined) {
-      g = this.groupKeys.length;
-      this.groupKeys.push(key);
+      if (this.freeGroups.length > 0 && !this.holdFreeIds) {
+        g = this.freeGroups.pop()!;
+        this.groupKeys[g] = key;
+      } else {
+        g = this.groupKeys.length;
+        this.groupKeys.push(key);
+        if (g >= this.groupSize.length) {
+          const grown = new Int32Array(this.groupSize.length * 2);
+          grown.set(this.groupSize);
+          this.groupSize = grown;
+        }
+      }
       this.groupIndex.set(key, g);
     }
     return g;
