@@ -80,3 +80,51 @@ test('LSTM training pairs take memory as they arrive, within a budget past what 
     await e.stop();
   }
 });
+
+test('LSTM takes a window once per bucket, and predicts a series again only when its window changed or the model retrained', { timeout: 120_000 }, async () => {
+  const S = 4;
+  const e = engine(['5m'], S);
+  // Sample time: no timer and no time budget, as in a backtest.
+  await e.start(true);
+  const runner = e.lstm!;
+  const group = () => (runner as unknown as { groups: Map<number, { count: number; pending: { count: number } }> }).groups.get(0)!;
+  try {
+    await feed(e, S, 120, 1);
+    assert.equal(e.trainingErrors, 0);
+    assert.ok(e.trainingRuns >= 1, `runs ${e.trainingRuns}`);
+    const held = group().count + group().pending.count;
+    const trainings = e.trainingRuns;
+    // Rounds with no new bucket (serve's timer runs every minute; buckets close less often).
+    for (let k = 0; k < 5; k++) {
+      await e.flushBackground();
+      assert.equal(runner.lastRoundWindows, 0, 'nothing predicted again');
+    }
+    assert.equal(group().count + group().pending.count, held, 'no window taken twice');
+    assert.equal(e.trainingRuns, trainings);
+    // A new bucket for every series: each is predicted once, and one window each is taken.
+    for (let id = 0; id < S; id++) e.observe(id, 120 * 300_000, 10 + id);
+    for (let id = 0; id < S; id++) e.observe(id, 121 * 300_000, 10 + id);
+    await e.flushBackground();
+    assert.equal(runner.lastRoundWindows, S);
+  } finally {
+    await e.stop();
+  }
+});
+
+test('LSTM training is reproducible: the same data gives the same predictions (seeded weights and shuffle)', { timeout: 120_000 }, async () => {
+  const S = 4;
+  const runs: Float32Array[] = [];
+  for (let run = 0; run < 2; run++) {
+    const e = engine(['5m', '1h'], S);
+    await e.start(true);
+    try {
+      await feed(e, S, 160, 1);
+      assert.ok(e.trainingRuns >= 1, `runs ${e.trainingRuns}`);
+      runs.push(Float32Array.from([...e.lstmChange[0]!.subarray(0, S), ...e.lstmChange[1]!.subarray(0, S)]));
+    } finally {
+      await e.stop();
+    }
+  }
+  assert.ok(runs[0]!.every((v) => Number.isFinite(v)), `predictions ${runs[0]!.join(' ')}`);
+  assert.deepEqual(runs[1], runs[0]);
+});

@@ -1206,11 +1206,15 @@ export class ForecastEngine implements SeriesComponent {
     return bytes / this.cap;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the LSTM's worker. With `sampleTime`, no timer runs its rounds and no time budget cuts
+   * them: the caller runs them with `flushBackground` (backtests, which are then reproducible).
+   */
+  async start(sampleTime = false): Promise<void> {
     if (this.lstm !== null || !this.profiles.some((p) => p.enabled && p.modelOn[LSTM])) return;
-    const { LstmRunner } = await import('./lstm-runner.js');
-    this.lstm = new LstmRunner(this);
-    await this.lstm.start();
+    const { LstmRunner, ROUND_BUDGET_S } = await import('./lstm-runner.js');
+    this.lstm = new LstmRunner(this, sampleTime ? Infinity : ROUND_BUDGET_S);
+    await this.lstm.start(!sampleTime);
   }
 
   async stop(): Promise<void> {

@@ -47,6 +47,8 @@ interface GroupData {
   next: number;
   fresh: number;
   trained: boolean;
+  /** Trained in this round: every member is predicted again, its window changed or not. */
+  retrained: boolean;
   /** Windows waiting for their targets (several per series, so small groups train too). */
   pending: PendingWindows;
   /** Index into the group's member list where the next prediction batch starts. */
@@ -95,6 +97,11 @@ export class LstmRunner {
    * reads and writes them in place while the round waits, so no message carries or copies them.
    */
   private memberIds = new Int32Array(0);
+  /**
+   * Per series id, its bucket count when its window last went to the pending pool: a window is
+   * taken once per bucket, however many rounds pass before the next bucket closes.
+   */
+  private collectedAt = new Uint32Array(0);
   private readonly order: GroupData[] = [];
   private readonly batch = new Int32Array(PREDICT_BATCH);
   private readonly batchScale = new Float32Array(PREDICT_BATCH);
@@ -122,7 +129,8 @@ export class LstmRunner {
     this.batchY = sharedF32(PREDICT_BATCH * engine.horizonMs.length);
   }
 
-  async start(): Promise<void> {
+  /** Starts the worker, and with `timer` a round every ROUND_MS. */
+  async start(timer = true): Promise<void> {
     const w = startWorker(import.meta.url, 'lstm-worker');
     w.unref();
     w.on('message', (r: Reply) => {
@@ -137,6 +145,7 @@ export class LstmRunner {
       this.worker = null;
     });
     this.worker = w;
+    if (!timer) return;
     this.timer = setInterval(() => void this.round(), ROUND_MS);
     this.timer.unref();
   }
@@ -263,8 +272,14 @@ export class LstmRunner {
     const spend = (seconds: number): void => {
       this.lastRoundSeconds += seconds;
     };
+    if (this.collectedAt.length < e.capacity) {
+      const grown = new Uint32Array(e.capacity);
+      grown.set(this.collectedAt);
+      this.collectedAt = grown;
+    }
     for (const gd of order) {
       gd.size = gd.filled;
+      gd.retrained = false;
       // A group dropped during the round's awaits: its members' ids may be other series now.
       if (gd.size === 0 || !this.current(gd)) continue;
       this.collectPairs(gd, ids);
@@ -275,6 +290,7 @@ export class LstmRunner {
         gd.fresh = 0;
         const r = await this.call({ kind: 'train', group: gd.model, x: gd.x, y: gd.y, n: gd.count, steps: RING, outputs: nh });
         if (r.ok) {
+          gd.retrained = true;
           e.trainingRuns++;
           e.lastTrainingSeconds = r.seconds ?? 0;
           this.trainSeconds += r.seconds ?? 0;
@@ -310,6 +326,7 @@ export class LstmRunner {
         next: 0,
         fresh: 0,
         trained: false,
+        retrained: false,
         pending: new PendingWindows(RING + 1, nh, MAX_PENDING, INITIAL_PENDING),
         cursor: 0,
         start: 0,
@@ -387,9 +404,12 @@ export class LstmRunner {
     for (let k = 0; k < gd.size; k += stride) {
       const id = ids[gd.start + k]!;
       if (p.full) break;
+      const n = e.buckets[id]!;
+      if (this.collectedAt[id] === n) continue;
       const sd = this.readWindow(id);
       if (sd === 0) continue;
-      const r = p.push(id, e.buckets[id]!);
+      this.collectedAt[id] = n;
+      const r = p.push(id, n);
       p.x.set(this.window, r * W);
       p.x[r * W + RING] = sd;
       // y holds the last value until each target arrives, then the normalised change.
@@ -399,8 +419,9 @@ export class LstmRunner {
 
   /**
    * Predicts the group's series in batches from its cursor while worker time is left; returns
-   * the time left. The batch size follows the measured cost per window so a round overruns its
-   * budget by at most one small batch.
+   * the time left. A series whose prediction is of its latest bucket is skipped unless the model
+   * was retrained this round: its window has not changed. The batch size follows the measured
+   * cost per window so a round overruns its budget by at most one small batch.
    */
   private async predictGroup(gd: GroupData, ids: Int32Array, left: number, spend: (s: number) => void): Promise<number> {
     const e = this.engine;
@@ -412,37 +433,44 @@ export class LstmRunner {
     const at = this.batchAt;
     const x = this.batchX;
     const y = this.batchY;
-    let todo = len;
+    let visited = 0;
     if (gd.cursor >= len) gd.cursor = 0;
-    while (todo > 0 && left > 0) {
+    while (visited < len && left > 0) {
       const perWindow = this.predictedWindows > 0 ? this.predictSeconds / this.predictedWindows : 0;
-      let size = Math.min(todo, PREDICT_BATCH);
+      let size = PREDICT_BATCH;
       if (perWindow > 0) size = Math.max(1, Math.min(size, Math.ceil(left / perWindow)));
-      for (let k = 0; k < size; k++) batch[k] = ids[gd.start + ((gd.cursor + k) % len)]!;
-      gd.cursor = (gd.cursor + size) % len;
-      todo -= size;
-      for (let k = 0; k < size; k++) {
-        const id = batch[k]!;
-        scale[k] = this.readWindow(id);
-        at[k] = e.buckets[id]!;
-        x.set(this.window, k * RING);
+      let n = 0;
+      while (n < size && visited < len) {
+        const id = ids[gd.start + gd.cursor]!;
+        gd.cursor = gd.cursor + 1 === len ? 0 : gd.cursor + 1;
+        visited++;
+        const b = e.buckets[id]!;
+        if (!gd.retrained && e.lstmAt[id] === Math.max(1, b)) continue;
+        const sd = this.readWindow(id);
+        if (sd === 0) continue;
+        batch[n] = id;
+        scale[n] = sd;
+        at[n] = b;
+        x.set(this.window, n * RING);
+        n++;
       }
+      if (n === 0) break;
       await new Promise((r) => setImmediate(r));
-      const r = await this.call({ kind: 'predict', group: gd.model, x, y, n: size, steps: RING });
+      const r = await this.call({ kind: 'predict', group: gd.model, x, y, n, steps: RING });
       if (!r.ok) return left;
       const sec = r.seconds ?? 0;
       this.predictSeconds += sec;
-      this.predictedWindows += size;
-      this.lastRoundWindows += size;
+      this.predictedWindows += n;
+      this.lastRoundWindows += n;
       spend(sec);
       left -= sec;
       // Dropped while the worker predicted, its id maybe another pair's group already: the
       // batch's series may be that group's now, and the predictions are not theirs.
       if (!this.current(gd)) return left;
-      for (let k = 0; k < size; k++) {
+      for (let k = 0; k < n; k++) {
         const id = batch[k]!;
         // A series reset or moved to another group meanwhile keeps no stale prediction.
-        if (scale[k] === 0 || e.groupOf[id] !== g || e.buckets[id]! < at[k]!) continue;
+        if (e.groupOf[id] !== g || e.buckets[id]! < at[k]!) continue;
         for (let h = 0; h < nh; h++) e.lstmChange[h]![id] = y[k * nh + h]! * scale[k]!;
         e.lstmAt[id] = Math.max(1, at[k]!);
       }
