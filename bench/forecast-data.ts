@@ -105,3 +105,33 @@ export function generateSeasonal(count = 12, days = 14, intervalMs = 60_000, see
   }
   return out;
 }
+
+/**
+ * Steep trends, one sample a minute: sawtooth ramps (2 h and 3 h, then a drop to the base) and
+ * exponential growth (10% and 50% a day), with a little noise. Every model lags or leads them, so
+ * their forecast errors are biased; they show how the intervals hold up inside the open bucket,
+ * where the outputs are forecasts made between bucket ends.
+ */
+export function generateSteep(days = 14, intervalMs = 60_000, seed = 7): Series[] {
+  const rnd = mulberry32(seed);
+  const start = Date.UTC(2024, 0, 1);
+  const n = Math.floor((days * 86_400_000) / intervalMs);
+  const specs = [
+    { kind: 'sawtooth_2h', period: 7_200_000, rate: 0, noise: 0 },
+    { kind: 'sawtooth_3h', period: 10_800_000, rate: 0, noise: 0.01 },
+    { kind: 'exponential_10pct', period: 0, rate: Math.log(1.1), noise: 0 },
+    { kind: 'exponential_50pct', period: 0, rate: Math.log(1.5), noise: 0.002 },
+  ];
+  return specs.map(({ kind, period, rate, noise }) => {
+    const t = new Float64Array(n);
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const ts = start + i * intervalMs;
+      const days = (ts - start) / 86_400_000;
+      const v = period > 0 ? 100 + 10 * ((ts / 1000) % (period / 1000)) : 100 * Math.exp(rate * days);
+      t[i] = ts;
+      x[i] = v * (1 + noise * gauss(rnd));
+    }
+    return { name: `steep/${kind}`, group: 'steep', t, x };
+  });
+}

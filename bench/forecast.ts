@@ -15,7 +15,7 @@
 import { forecastSchema } from '../src/forecast/config.js';
 import { ForecastEngine } from '../src/forecast/engine.js';
 import { HOLT_SF, HOLT_TF, MODEL_NAMES } from '../src/forecast/models.js';
-import { generateSeasonal, loadCsvDir, type Series } from './forecast-data.js';
+import { generateSeasonal, generateSteep, loadCsvDir, type Series } from './forecast-data.js';
 
 const NAB_DIR = '/work/shared/nab-dev/data';
 const HORIZONS = ['5m', '1h', '4h'];
@@ -233,7 +233,7 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-function printResult(r: DataSetResult): void {
+function printResult(r: DataSetResult, perFile = false): void {
   console.log(`\n## ${r.name} (${r.files.length} series)\n`);
   const header = ['method', ...HORIZONS.map((h) => `MASE ${h}`)];
   console.log(`| ${header.join(' | ')} |`);
@@ -293,6 +293,13 @@ function printResult(r: DataSetResult): void {
     console.log(`\nLSTM training runs ${r.trainingRuns}, errors ${r.trainingErrors}`);
   }
   console.log(`model usage at the end (series x horizons): ${JSON.stringify(r.usage)}`);
+  if (perFile) {
+    console.log(`\nper-file interval coverage (${HORIZONS.join(', ')}) and augur MASE:`);
+    for (const f of r.files) {
+      const cov = HORIZONS.map((_, hh) => (f.rows[hh] ? `${((100 * f.covered[hh]!) / f.rows[hh]!).toFixed(1)}%` : '-'));
+      console.log(`  ${pad(f.name, 28)} ${cov.join(' ')}  MASE ${f.mase.map((m) => m[0]!.toFixed(3)).join(' ')}`);
+    }
+  }
   if (verbose) {
     console.log('\nper-file MASE at 1h (augur, best baseline):');
     for (const f of r.files) {
@@ -308,5 +315,7 @@ const nab = await runDataSet('NAB development split', loadCsvDir(NAB_DIR));
 printResult(nab);
 const gen = await runDataSet('generated seasonal series (1-minute samples, 14 days)', generateSeasonal());
 printResult(gen);
+const steep = await runDataSet('generated steep trends (1-minute samples, 14 days)', generateSteep());
+printResult(steep, true);
 console.log(`\nmethods: ${METHODS.join(', ')}; model:* are Augur's candidates on 5-minute buckets.`);
 console.log(`elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s`);
