@@ -211,7 +211,7 @@ export class Augur {
     app.get('/-/healthy', (_req, reply) => reply.type('text/plain; charset=utf-8').send('Augur is Healthy.\n'));
     app.get('/-/ready', (_req, reply) => {
       if (this.ready) return reply.type('text/plain; charset=utf-8').send('Augur is Ready.\n');
-      return reply.code(503).type('text/plain; charset=utf-8').send('Augur is not ready.\n');
+      return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send('Augur is not ready.\n');
     });
   }
 

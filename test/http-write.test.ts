@@ -645,6 +645,7 @@ describe('GET /metrics and health', () => {
     try {
       const res = await augur.app.inject({ method: 'GET', url: '/-/ready' });
       assert.equal(res.statusCode, 503);
+      assert.equal(res.headers['retry-after'], '1');
       assert.equal((await augur.app.inject({ method: 'GET', url: '/-/healthy' })).statusCode, 200);
       // Until then (a snapshot being restored) everything else is a 503 to retry, writes included.
       for (const [method, url] of [['GET', '/metrics'], ['GET', '/api/v1/anomalies'], ['POST', '/api/v1/write']] as const) {

@@ -1030,5 +1030,17 @@ describe('pipeline sample path', () => {
     pipeline.observe(own, 1000, 1, 0);
     pipeline.observe(own, 2000, 3, 0);
     assert.deepEqual(fed.map((f) => f[2]), [2]);
+    // Recording rules over Augur's metrics, as the shipped rules name them, are not scored either;
+    // other recording rules are.
+    for (const name of ['metric_job:augur_series:count', 'instance:augur_samples_rejected:ratio_rate5m', 'job:augur_x:rate5m']) {
+      const rule = series(pipeline, name);
+      pipeline.observe(rule, 1000, 1, 0);
+      pipeline.observe(rule, 2000, 2, 0);
+      assert.equal(pipeline.registry.exposed[rule], 0, name);
+    }
+    assert.deepEqual(fed.map((f) => f[2]), [2]);
+    const other = series(pipeline, 'job:http_requests:rate5m');
+    pipeline.observe(other, 1000, 1, 0);
+    assert.equal(fed.length, 2);
   });
 });

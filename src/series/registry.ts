@@ -68,7 +68,12 @@ function unescapePacked(s: string): string {
 
 const DERIVED_PREFIXES = ['augur_anomaly', 'augur_expected', 'augur_forecast', 'augur_cluster', 'augur_peer_outlier', 'augur_group_anomaly'];
 
+/**
+ * Augur's derived families, and recording rules over Augur's metrics (`level:augur_...:op`, as the
+ * shipped rules and the README's relabelling name them): not scored again when sent back.
+ */
 export function isDerivedFamily(name: string): boolean {
+  if (name.includes(':')) return /(^|:)augur_/.test(name);
   if (!name.startsWith('augur_')) return false;
   for (const p of DERIVED_PREFIXES) if (name.startsWith(p)) return true;
   return false;
