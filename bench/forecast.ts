@@ -127,7 +127,7 @@ async function runDataSet(name: string, series: Series[]): Promise<DataSetResult
     engine.setProfile(id, 0);
     engine.setGroup(id, groups.indexOf(series[id]!.group));
   }
-  await engine.start();
+  await engine.start(true);
   const hIdx = HORIZON_MS.map((ms) => engine.horizonMs.indexOf(ms));
   const nM = MODEL_NAMES.length;
   // rec[s][h][k]: k < nM model forecasts, nM augur, nM+1 lower, nM+2 upper, nM+3 lstm served
