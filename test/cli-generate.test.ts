@@ -74,4 +74,25 @@ describe('augur generate', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('groups the peer rules and the clusters dashboard by cluster.group_by, and drops the peer rules when clustering is off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'augur-gen-'));
+    try {
+      const cfg = join(dir, 'ns.yml');
+      writeFileSync(cfg, 'cluster: { group_by: [namespace] }\n');
+      const rules = await augur(['generate', 'rules', `--config.file=${cfg}`]);
+      assert.equal(rules.code, 0, rules.stderr);
+      assert.ok(rules.stdout.includes('and on (metric, namespace)\n'), rules.stdout);
+      assert.ok(rules.stdout.includes('record: metric_namespace:augur_series:count'));
+      const dash = await augur(['generate', 'dashboards', `--config.file=${cfg}`]);
+      assert.equal(dash.code, 0, dash.stderr);
+      assert.ok(dash.stdout.includes('augur_group_anomaly_ratio{metric=\\"$metric\\", namespace=\\"$namespace\\"}'));
+      writeFileSync(cfg, 'cluster: { enabled: false }\n');
+      const off = await augur(['generate', 'rules', `--config.file=${cfg}`]);
+      assert.equal(off.code, 0, off.stderr);
+      assert.ok(!off.stdout.includes('AugurPeer') && off.stdout.includes('AugurSeriesAnomalous'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { generateDashboards } from '../src/generate/dashboards/index.js';
 import { SCHEMA_VERSION } from '../src/generate/dashboards/panels.js';
 import { dashboardFiles } from '../src/generate/index.js';
 import { defaultGenerateOptions, resolveGenerateOptions } from '../src/generate/options.js';
-import { dashboardExprs, promqlErrors, substituteGrafanaVars, type Json } from './generate-promql.js';
+import { dashboardExprs, GRAFANA_VARS, promqlErrors, substituteGrafanaVars, type Json } from './generate-promql.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dashboards = generateDashboards(defaultGenerateOptions) as Record<string, Json>;
@@ -109,6 +109,35 @@ describe('generated dashboards', () => {
     ]) {
       assert.ok(health.includes(s), s);
     }
+  });
+
+  it('select peer groups by the configured cluster.group_by labels, not job', () => {
+    const o = resolveGenerateOptions({ peerGroups: { groupBy: ['namespace', 'service'] } });
+    const other = generateDashboards(o) as Record<string, Json>;
+    const clusters = other['augur-clusters.json']!;
+    const vars = { ...GRAFANA_VARS, namespace: 'prod', service: 'checkout' };
+    const group = 'metric="$metric", namespace="$namespace", service="$service"';
+    const exprs = dashboardExprs(clusters);
+    for (const { where, expr } of exprs) assert.deepEqual(promqlErrors(substituteGrafanaVars(expr, vars)), [], `${where}: ${expr}`);
+    for (const family of ['augur_group_anomaly_ratio', 'augur_cluster_size', 'augur_peer_outlier_score', 'augur_cluster_id']) {
+      const e = exprs.find((x) => x.expr.startsWith(`${family}{`));
+      assert.equal(e?.expr, `${family}{${group}}`, family);
+    }
+    assert.ok(!exprs.some((e) => /\bjob\b/.test(e.expr)), 'no query or variable selects job');
+    const list = clusters.templating.list as Json[];
+    assert.deepEqual(list.map((v) => v.name), ['datasource', 'metric', 'namespace', 'service']);
+    assert.equal(list[3]!.definition, 'label_values(augur_peer_outlier_score{metric="$metric", namespace="$namespace"}, service)');
+    assert.match(clusters.description, /same metric, namespace and service/);
+    // The links into it set those variables, and the legends name the group by them.
+    const ratio = (other['augur-overview.json']!.panels as Json[]).find((p) => p.targets[0].expr === 'topk(10, augur_group_anomaly_ratio)')!;
+    assert.equal(ratio.targets[0].legendFormat, '{{metric}} / {{namespace}} / {{service}}');
+    assert.match(ratio.fieldConfig.defaults.links[0].url, /var-metric=\$\{__field\.labels\.metric\}&var-namespace=\$\{__field\.labels\.namespace\}&var-service=\$\{__field\.labels\.service\}&/);
+    const peer = (other['augur-series.json']!.panels as Json[]).find((p) => p.title === 'Peer outlier score')!;
+    assert.match(peer.fieldConfig.defaults.links[0].url, /var-metric=\$metric&var-namespace=\$\{__field\.labels\.namespace\}&var-service=\$\{__field\.labels\.service\}&/);
+    // A group label named `cluster` is `exported_cluster` on augur_cluster_size only.
+    const byCluster = dashboardExprs(generateDashboards(resolveGenerateOptions({ peerGroups: { groupBy: ['cluster'] } }))['augur-clusters.json'] as Json);
+    assert.ok(byCluster.some((e) => e.expr === 'augur_cluster_size{metric="$metric", exported_cluster="$cluster"}'));
+    assert.ok(byCluster.some((e) => e.expr === 'augur_group_anomaly_ratio{metric="$metric", cluster="$cluster"}'));
   });
 
   it('links between dashboards name existing uids', () => {

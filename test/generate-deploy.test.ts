@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { COMPOSE, composePrometheusConfig } from '../src/generate/compose.js';
-import { defaultGenerateOptions } from '../src/generate/options.js';
+import { defaultGenerateOptions, resolveGenerateOptions } from '../src/generate/options.js';
 import { generatePrometheusConfig, NOT_SENT_REGEX } from '../src/generate/prometheus-config.js';
 import { requireTool, run, type Json } from './generate-promql.js';
 
@@ -64,6 +64,18 @@ describe('generated Prometheus config', () => {
       assert.deepEqual(labeldrop, { regex: '__tmp_augur_shard', action: 'labeldrop' });
     });
     assert.deepEqual(cfg.scrape_configs.at(-1).static_configs, [{ targets }]);
+  });
+
+  it('shards on the metric and the configured peer group labels, so a group stays whole', () => {
+    const shardKey = (peerGroups: { enabled?: boolean; groupBy?: string[] }) => {
+      const text = generatePrometheusConfig({ ...resolveGenerateOptions({ peerGroups }), targets: ['a:9201', 'b:9201'] });
+      promtoolCheckConfig(text);
+      return (parse(text) as Json).remote_write.map((rw: Json) => rw.write_relabel_configs.find((r: Json) => r.action === 'hashmod').source_labels);
+    };
+    assert.deepEqual(shardKey({ groupBy: ['namespace', 'service'] }), [['__name__', 'namespace', 'service'], ['__name__', 'namespace', 'service']]);
+    assert.deepEqual(shardKey({ groupBy: [] }), [['__name__'], ['__name__']]);
+    // Without clustering, by job as before (the LSTM keeps its data per metric and job).
+    assert.deepEqual(shardKey({ enabled: false, groupBy: ['namespace'] }), [['__name__', 'job'], ['__name__', 'job']]);
   });
 
   it('refuses a shard count that does not match the targets', () => {

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { generateDashboards } from '../src/generate/dashboards/index.js';
-import { defaultGenerateOptions, resolveGenerateOptions } from '../src/generate/options.js';
+import { defaultGenerateOptions, generateSchema, resolveGenerateOptions } from '../src/generate/options.js';
 import { generateRules, RULES_FILENAME, type AlertingRule, type RuleGroup } from '../src/generate/rules.js';
 import { promqlErrors, requireTool, run } from './generate-promql.js';
 
@@ -94,6 +94,113 @@ describe('generated rules', () => {
     }
     const out = run(promtool, ['test', 'rules', 'augur.rules.test.yml'], join(root, 'rules'));
     assert.match(out, /SUCCESS/);
+  });
+
+  it('the peer rules group by the configured cluster.group_by: a burst fires under group_by [namespace]', () => {
+    // Augur exposes augur_group_anomaly_ratio{metric, namespace}; the scrape (honor_labels) adds
+    // Augur's own job and instance, which the group series lacks. The group's series span two jobs.
+    const promtool = requireTool('promtool', 'prometheus');
+    const o = resolveGenerateOptions({ peerGroups: { groupBy: ['namespace'] } });
+    writeFileSync(join(tmp, 'ns.rules.yml'), generateRules(o));
+    const augur = 'job="augur", instance="augur-0:9201"';
+    const anomaly = (ns: string, job: string, instance: string, values: string) =>
+      `      - series: 'augur_anomaly{metric="req_latency", namespace="${ns}", job="${job}", instance="${instance}"}'\n        values: '${values}'\n`;
+    const cluster = 'http://localhost:3000/d/augur-clusters/augur-clusters';
+    const runbookUrl = 'https://github.com/augur-monitoring/augur/blob/main/docs/runbook.md';
+    writeFileSync(
+      join(tmp, 'ns.rules.test.yml'),
+      `rule_files: [ns.rules.yml]
+evaluation_interval: 1m
+tests:
+  - name: a burst fires per namespace, for a large enough group only
+    interval: 1m
+    input_series:
+      # prod: 4 of 4 anomalous, 2 per job
+      - series: 'augur_group_anomaly_ratio{metric="req_latency", namespace="prod", ${augur}}'
+        values: '1x10'
+${anomaly('prod', 'api', 'a:80', '1x10')}${anomaly('prod', 'api', 'b:80', '1x10')}${anomaly('prod', 'web', 'c:80', '1x10')}${anomaly('prod', 'web', 'd:80', '1x10')}      # dev: whole group anomalous, but a group of two
+      - series: 'augur_group_anomaly_ratio{metric="req_latency", namespace="dev", ${augur}}'
+        values: '1x10'
+${anomaly('dev', 'api', 'a:80', '1x10')}${anomaly('dev', 'web', 'c:80', '1x10')}      # stage: 1 of 4 anomalous
+      - series: 'augur_group_anomaly_ratio{metric="req_latency", namespace="stage", ${augur}}'
+        values: '0.25x10'
+${anomaly('stage', 'api', 'a:80', '1x10')}${anomaly('stage', 'api', 'b:80', '0x10')}${anomaly('stage', 'web', 'c:80', '0x10')}${anomaly('stage', 'web', 'd:80', '0x10')}    promql_expr_test:
+      - expr: metric_namespace:augur_series:count
+        eval_time: 1m
+        exp_samples:
+          - labels: 'metric_namespace:augur_series:count{metric="req_latency", namespace="prod"}'
+            value: 4
+          - labels: 'metric_namespace:augur_series:count{metric="req_latency", namespace="dev"}'
+            value: 2
+          - labels: 'metric_namespace:augur_series:count{metric="req_latency", namespace="stage"}'
+            value: 4
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: AugurPeerGroupAnomalyBurst
+      - eval_time: 5m
+        alertname: AugurPeerGroupAnomalyBurst
+        exp_alerts:
+          - exp_labels: {severity: critical, metric: req_latency, namespace: prod, job: augur, instance: "augur-0:9201"}
+            exp_annotations:
+              summary: "Many series of req_latency in namespace prod are anomalous at once."
+              description: "100% of the series of req_latency in namespace prod are anomalous together: a shared cause is likely."
+              runbook_url: "${runbookUrl}#augurpeergroupanomalyburst"
+              dashboard_url: "${cluster}?var-metric=req_latency&var-namespace=prod"
+  - name: a peer outlier links to its namespace's group
+    interval: 1m
+    input_series:
+      - series: 'augur_peer_outlier_score{metric="req_latency", namespace="prod", job="api", instance="a:80"}'
+        values: '0.95x20'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: AugurPeerOutlier
+        exp_alerts:
+          - exp_labels: {severity: warning, metric: req_latency, namespace: prod, job: api, instance: "a:80"}
+            exp_annotations:
+              summary: "req_latency on a:80 behaves unlike its peers."
+              description: "req_latency{job=\\"api\\", instance=\\"a:80\\"} departs from the other series of req_latency in namespace prod (peer outlier score 0.95)."
+              runbook_url: "${runbookUrl}#augurpeeroutlier"
+              dashboard_url: "${cluster}?var-metric=req_latency&var-namespace=prod"
+`,
+    );
+    assert.match(run(promtool, ['test', 'rules', 'ns.rules.test.yml'], tmp), /SUCCESS/);
+  });
+
+  it('joins and names the group count by every group_by label, or by the metric alone', () => {
+    const promtool = requireTool('promtool', 'prometheus');
+    const exprOf = (text: string, name: string) =>
+      (parse(text) as { groups: RuleGroup[] }).groups.flatMap((g) => g.rules).find((r) => ('alert' in r ? r.alert : r.record) === name)?.expr;
+    const two = generateRules(resolveGenerateOptions({ peerGroups: { groupBy: ['namespace', 'service'] } }));
+    assert.equal(exprOf(two, 'metric_namespace_service:augur_series:count'), 'count by (metric, namespace, service) (augur_anomaly)');
+    assert.equal(
+      exprOf(two, 'AugurPeerGroupAnomalyBurst'),
+      'augur_group_anomaly_ratio >= 0.5\nand on (metric, namespace, service)\nmetric_namespace_service:augur_series:count >= 3',
+    );
+    assert.ok(!/\bjob\b/.test(exprOf(two, 'AugurPeerGroupAnomalyBurst')!));
+    // Label names as Augur exposes them: reserved ones renamed, others sanitised.
+    const odd = generateRules(resolveGenerateOptions({ peerGroups: { groupBy: ['app.kubernetes.io/name', 'metric'] } }));
+    assert.equal(exprOf(odd, 'metric_app_kubernetes_io_name_exported_metric:augur_series:count'), 'count by (metric, app_kubernetes_io_name, exported_metric) (augur_anomaly)');
+    const none = generateRules(resolveGenerateOptions({ peerGroups: { groupBy: [] } }));
+    assert.equal(exprOf(none, 'metric:augur_series:count'), 'count by (metric) (augur_anomaly)');
+    assert.match(exprOf(none, 'AugurPeerGroupAnomalyBurst')!, /and on \(metric\)\n/);
+    for (const [name, text] of Object.entries({ two, odd, none })) {
+      const file = join(tmp, `group-${name}.rules.yml`);
+      writeFileSync(file, text);
+      run(promtool, ['check', 'rules', file]);
+    }
+  });
+
+  it('leaves out the peer rules when clustering is off', () => {
+    const text = generateRules(resolveGenerateOptions({ peerGroups: { enabled: false } }));
+    const names = (parse(text) as { groups: RuleGroup[] }).groups.flatMap((g) => g.rules).map((r) => ('alert' in r ? r.alert : r.record));
+    assert.ok(names.includes('AugurSeriesAnomalous'));
+    for (const n of ['AugurPeerOutlier', 'AugurPeerGroupAnomalyBurst', 'metric_job:augur_series:count']) assert.ok(!names.includes(n), n);
+  });
+
+  it('takes the peer groups from the caller, not from the generate: section', () => {
+    assert.throws(() => resolveGenerateOptions({ peerGroups: { groupBy: ['job', ''] } }), /peerGroups\.groupBy\[1\]/);
+    assert.equal(generateSchema.safeParse({ peerGroups: { groupBy: ['namespace'] } }).success, false);
+    assert.deepEqual(defaultGenerateOptions.peerGroups, { enabled: true, groupBy: ['job'] });
   });
 
   it('rejects invalid options with every problem by path', () => {

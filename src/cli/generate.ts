@@ -25,6 +25,7 @@ export function generateOptionsFor(config: AugurConfig): GenerateOptions {
     partial.forecast = { ...(partial.forecast ?? {}), horizons };
   }
   if (forecasts.length === 0) partial.forecast = { ...(partial.forecast ?? {}), breach: [] };
+  partial.peerGroups = { enabled: config.cluster.enabled, groupBy: config.cluster.group_by };
   return resolveGenerateOptions(partial);
 }
 

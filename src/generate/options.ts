@@ -42,6 +42,16 @@ export interface GenerateOptions {
     breach: BreachTier[];
     for: string;
   };
+  /**
+   * Augur's peer groups, from its `cluster:` config (not from `generate:`): the peer alerts, the
+   * recording rule they join on, the clusters dashboard and the shard hashing follow them.
+   */
+  peerGroups: {
+    /** `cluster.enabled`: when false Augur exposes no peer families, and no peer alerts are generated. */
+    enabled: boolean;
+    /** `cluster.group_by`: the labels that, with the metric name, make a peer group. */
+    groupBy: string[];
+  };
   peerOutlier: { threshold: number; for: string; severity: AlertSeverity };
   /** Many series of one peer group anomalous together: the incident signal. */
   groupBurst: { ratio: number; minSeries: number; for: string; severity: AlertSeverity };
@@ -87,6 +97,7 @@ export const defaultGenerateOptions: GenerateOptions = {
     ],
     for: '5m',
   },
+  peerGroups: { enabled: true, groupBy: ['job'] },
   peerOutlier: { threshold: 0.9, for: '15m', severity: 'warning' },
   groupBurst: { ratio: 0.5, minSeries: 3, for: '5m', severity: 'critical' },
   health: {
@@ -204,13 +215,28 @@ export const generateSchema = z.strictObject({
 });
 
 /**
+ * `peerGroups`, which the caller takes from the `cluster:` section of Augur's config (it is not a key
+ * of `generate:`); the same constraints as `cluster.group_by`.
+ */
+const peerGroupsSchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    groupBy: z.array(z.string().min(1)).optional(),
+  })
+  .optional();
+
+/**
  * Defaults overlaid with `partial`, validated; throws one Error listing every problem by path.
  * Horizons come out in Augur's canonical form (`90m` -> `1h30m`), the `horizon` label it exposes.
  */
 export function resolveGenerateOptions(partial: DeepPartial<GenerateOptions> = {}): GenerateOptions {
-  const res = generateSchema.safeParse(partial);
-  if (!res.success) {
-    const errors = res.error.issues.map((i) => `${i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k > 0 ? '.' : ''}${String(p)}`)).join('')}: ${i.message}`);
+  const { peerGroups, ...rest } = partial;
+  const issues = [
+    ...(generateSchema.safeParse(rest).error?.issues ?? []),
+    ...(peerGroupsSchema.safeParse(peerGroups).error?.issues.map((i) => ({ ...i, path: ['peerGroups', ...i.path] })) ?? []),
+  ];
+  if (issues.length > 0) {
+    const errors = issues.map((i) => `${i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k > 0 ? '.' : ''}${String(p)}`)).join('')}: ${i.message}`);
     throw new Error(`invalid generate options:\n  ${errors.join('\n  ')}`);
   }
   const o = merge(defaultGenerateOptions, partial);

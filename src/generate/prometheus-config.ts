@@ -6,8 +6,8 @@ export interface PrometheusConfigOptions extends GenerateOptions {
   targets: string[];
   /**
    * Number of Augur shards; defaults to the number of targets and must equal it. With more than one,
-   * each remote_write keeps only its share of series, hashed on `__name__` and `job`, so a peer group
-   * (same metric and job) always lands whole on one instance.
+   * each remote_write keeps only its share of series, hashed on `__name__` and the peer group labels
+   * (`peerGroups.groupBy`, `job` by default), so a peer group always lands whole on one instance.
    */
   shards?: number;
   scheme?: 'http' | 'https';
@@ -30,6 +30,15 @@ export const NOT_SENT_REGEX = '(.+:)?augur_.+|ALERTS|ALERTS_FOR_STATE';
 
 const SHARD_LABEL = '__tmp_augur_shard';
 
+/**
+ * What the shards hash on: the metric name and the peer group labels as the scored series carry them
+ * (not as Augur renames them), so that a group's ratio, clusters and outliers see all its series.
+ * Without clustering, `job`: the LSTM's training data is kept per metric and job.
+ */
+export function shardLabels(o: GenerateOptions): string[] {
+  return ['__name__', ...(o.peerGroups.enabled ? new Set(o.peerGroups.groupBy) : ['job'])];
+}
+
 function remoteWrite(p: PrometheusConfigOptions, target: string, shard: number, shards: number): Record<string, unknown> {
   const relabel: Record<string, unknown>[] = [
     { source_labels: ['__name__'], regex: NOT_SENT_REGEX, action: 'drop' },
@@ -38,7 +47,7 @@ function remoteWrite(p: PrometheusConfigOptions, target: string, shard: number, 
   ];
   if (shards > 1) {
     relabel.push(
-      { source_labels: ['__name__', 'job'], modulus: shards, target_label: SHARD_LABEL, action: 'hashmod' },
+      { source_labels: shardLabels(p), modulus: shards, target_label: SHARD_LABEL, action: 'hashmod' },
       { source_labels: [SHARD_LABEL], regex: String(shard), action: 'keep' },
       { regex: SHARD_LABEL, action: 'labeldrop' },
     );

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { durationSeconds } from './duration.js';
 import { dashboardUid, DASHBOARD_SLUGS } from './dashboards/uids.js';
 import type { AlertSeverity, GenerateOptions } from './options.js';
+import { groupKey, groupLabels, inGroupTemplate } from './peer-groups.js';
 
 export const RULES_FILENAME = 'augur.rules.yml';
 
@@ -25,9 +26,17 @@ export interface RuleGroup {
 
 /** Recording rules the alerts and dashboards share. */
 export const RECORDED = {
-  groupSeries: 'metric_job:augur_series:count',
   rejectedRatio: 'instance:augur_samples_rejected:ratio_rate5m',
 } as const;
+
+/**
+ * The recording rule of series per peer group, named by its labels as the level:metric:operation
+ * convention asks: `metric_job:augur_series:count` for the default `group_by: [job]`,
+ * `metric_namespace_service:augur_series:count` for `[namespace, service]`.
+ */
+export function groupSeriesRecord(o: GenerateOptions): string {
+  return `${groupKey(o).join('_')}:augur_series:count`;
+}
 
 const LEVEL_NAMES = ['none', 'low', 'medium', 'high', 'critical'];
 
@@ -35,8 +44,12 @@ function runbook(o: GenerateOptions, alert: string): string {
   return `${o.runbookBaseUrl}#${alert.toLowerCase()}`;
 }
 
-function dashboardUrl(o: GenerateOptions, which: keyof typeof DASHBOARD_SLUGS, vars: string[]): string {
-  const query = vars.map((v) => `var-${v}={{ $labels.${v} | urlquery }}`).join('&');
+/** Each variable is set from the alert's label of the same name, or from `label`. */
+function dashboardUrl(o: GenerateOptions, which: keyof typeof DASHBOARD_SLUGS, vars: (string | { variable: string; label: string })[]): string {
+  const query = vars
+    .map((v) => (typeof v === 'string' ? { variable: v, label: v } : v))
+    .map(({ variable, label }) => `var-${variable}={{ $labels.${label} | urlquery }}`)
+    .join('&');
   return `${o.dashboards.grafanaUrl}/d/${dashboardUid(o, which)}/${DASHBOARD_SLUGS[which]}?${query}`;
 }
 
@@ -59,10 +72,8 @@ const SERIES_TEXT = '{{ $labels.metric }}{job="{{ $labels.job }}", instance="{{ 
 
 function anomalyRules(o: GenerateOptions): RuleGroup {
   const seriesDash = dashboardUrl(o, 'series', ['metric', 'job', 'instance']);
-  const clusterDash = dashboardUrl(o, 'clusters', ['metric', 'job']);
-  const rules: (RecordingRule | AlertingRule)[] = [
-    { record: RECORDED.groupSeries, expr: 'count by (metric, job) (augur_anomaly)' },
-  ];
+  const rules: (RecordingRule | AlertingRule)[] = [];
+  if (o.peerGroups.enabled) rules.push({ record: groupSeriesRecord(o), expr: `count by (${groupKey(o).join(', ')}) (augur_anomaly)` });
   for (const t of [...o.anomaly.tiers].sort((a, b) => a.minLevel - b.minLevel)) {
     rules.push(
       alert(
@@ -94,7 +105,16 @@ function anomalyRules(o: GenerateOptions): RuleGroup {
       ),
     );
   }
-  rules.push(
+  if (o.peerGroups.enabled) rules.push(...peerAlerts(o));
+  return { name: 'augur-anomalies', rules };
+}
+
+/** Only with clustering on: otherwise Augur exposes no peer scores or group ratios. */
+function peerAlerts(o: GenerateOptions): AlertingRule[] {
+  const key = groupKey(o);
+  const clusterDash = dashboardUrl(o, 'clusters', ['metric', ...groupLabels(o)]);
+  const inGroup = inGroupTemplate(o);
+  return [
     alert(
       o,
       'AugurPeerOutlier',
@@ -102,24 +122,25 @@ function anomalyRules(o: GenerateOptions): RuleGroup {
       o.peerOutlier.for,
       o.peerOutlier.severity,
       '{{ $labels.metric }} on {{ $labels.instance }} behaves unlike its peers.',
-      `${SERIES_TEXT} departs from the other series of {{ $labels.metric }} in job {{ $labels.job }} ` +
+      `${SERIES_TEXT} departs from the other series of {{ $labels.metric }}${inGroup} ` +
         '(peer outlier score {{ $value | printf "%.2f" }}).',
       clusterDash,
     ),
     alert(
       o,
       'AugurPeerGroupAnomalyBurst',
+      // Joined on the group labels only: the scrape gives a group series that lacks `job` or
+      // `instance` Augur's own.
       `augur_group_anomaly_ratio >= ${o.groupBurst.ratio}\n` +
-        `and on (metric, job)\n${RECORDED.groupSeries} >= ${o.groupBurst.minSeries}`,
+        `and on (${key.join(', ')})\n${groupSeriesRecord(o)} >= ${o.groupBurst.minSeries}`,
       o.groupBurst.for,
       o.groupBurst.severity,
-      'Many series of {{ $labels.metric }} in job {{ $labels.job }} are anomalous at once.',
-      '{{ $value | humanizePercentage }} of the series of {{ $labels.metric }} in job {{ $labels.job }} ' +
+      `Many series of {{ $labels.metric }}${inGroup} are anomalous at once.`,
+      `{{ $value | humanizePercentage }} of the series of {{ $labels.metric }}${inGroup} ` +
         'are anomalous together: a shared cause is likely.',
       clusterDash,
     ),
-  );
-  return { name: 'augur-anomalies', rules };
+  ];
 }
 
 function healthRules(o: GenerateOptions): RuleGroup {
@@ -162,12 +183,13 @@ function healthRules(o: GenerateOptions): RuleGroup {
       alert(
         o,
         'AugurRejectingWriteRequests',
-        `sum by (job, instance, reason) (rate(augur_write_requests_rejected_total${sel}[5m])) > 0`,
+        // 503s (overloaded, not ready) are retried by Prometheus: AugurOverloaded covers overload.
+        `sum by (job, instance, reason) (rate(augur_write_requests_rejected_total{job="${o.augurJob}", reason!~"overloaded|not_ready"}[5m])) > 0`,
         h.rejectFor,
         'warning',
         'Augur on {{ $labels.instance }} rejects remote-write requests.',
         'Augur on {{ $labels.instance }} rejects {{ $value | printf "%.3g" }} remote-write requests per ' +
-          'second ({{ $labels.reason }}); Prometheus does not retry them, so their samples are lost to Augur.',
+          'second ({{ $labels.reason }}); Prometheus does not retry a 4xx, so their samples are lost to Augur.',
         healthDash,
       ),
       alert(

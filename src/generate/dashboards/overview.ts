@@ -1,4 +1,5 @@
 import type { GenerateOptions } from '../options.js';
+import { groupLabels, groupProse } from '../peer-groups.js';
 import { dashboard, dashboardLink } from './dashboard.js';
 import { barGauge, Layout, stat, table, timeseries, type Json, type Query } from './panels.js';
 
@@ -25,7 +26,11 @@ export function overviewDashboard(o: GenerateOptions): Json {
     job: '${__data.fields.job}',
     instance: '${__data.fields.instance}',
   });
-  const group = dashboardLink(o, 'clusters', { metric: '${__field.labels.metric}', job: '${__field.labels.job}' });
+  const groups = groupLabels(o);
+  const group = dashboardLink(o, 'clusters', {
+    metric: '${__field.labels.metric}',
+    ...Object.fromEntries(groups.map((g) => [g.variable, `\${__field.labels.${g.label}}`])),
+  });
   const panels = [
     stat(1, 'Scored series', l.place(6, 4), [{ expr: 'count(augur_anomaly_score) or vector(0)' }], {
       description: 'Series Augur scores and exposes now.',
@@ -66,9 +71,9 @@ export function overviewDashboard(o: GenerateOptions): Json {
       8,
       'Anomaly ratio by peer group (top 10)',
       l.place(12, 10),
-      [{ expr: 'topk(10, augur_group_anomaly_ratio)', legend: '{{metric}} / {{job}}' }],
+      [{ expr: 'topk(10, augur_group_anomaly_ratio)', legend: ['{{metric}}', ...groups.map((g) => `{{${g.label}}}`)].join(' / ') }],
       {
-        description: 'Share of each peer group (same metric and job) anomalous now. Many series going wrong together is the incident signal.',
+        description: `Share of each peer group (same ${groupProse(o)}) anomalous now. Many series going wrong together is the incident signal.`,
         unit: 'percentunit',
         min: 0,
         max: 1,

@@ -1,4 +1,5 @@
 import { maxHorizonSeconds, type GenerateOptions } from '../options.js';
+import { groupLabels } from '../peer-groups.js';
 import { dashboard, dashboardLink } from './dashboard.js';
 import {
   BAND_LINE,
@@ -39,6 +40,16 @@ function band(family: string, suffix = ''): Query[] {
 
 function formatHorizon(seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.ceil(seconds / 60)}m`;
+}
+
+/**
+ * The clusters dashboard for the series' peer group: `job` is this dashboard's variable, any other
+ * group label comes from the series clicked.
+ */
+function peerGroupLink(o: GenerateOptions): string {
+  const vars: Record<string, string> = { metric: '$metric' };
+  for (const g of groupLabels(o)) vars[g.variable] = g.label === 'job' ? '$job' : `\${__field.labels.${g.label}}`;
+  return dashboardLink(o, 'clusters', vars);
 }
 
 export function seriesDashboard(o: GenerateOptions): Json {
@@ -99,7 +110,7 @@ export function seriesDashboard(o: GenerateOptions): Json {
       min: 0,
       max: 1,
       thresholds: [{ value: o.peerOutlier.threshold, color: 'red' }],
-      links: [{ title: 'Peer group', url: dashboardLink(o, 'clusters', { metric: '$metric', job: '$job' }) }],
+      links: [{ title: 'Peer group', url: peerGroupLink(o) }],
     }),
   ];
   const variables = [
