@@ -29,7 +29,7 @@ export function forecastFamilies(f: ForecastEngine): SeriesFamily[] {
     { name: 'augur_forecast_upper', help: 'Upper edge of the forecast interval (nominal level: the first of forecast.levels, 80% by default).', skip: 'nan', variants: perHorizon(() => f.upper) },
     {
       name: 'augur_forecast_breach_seconds',
-      help: 'Forecast seconds until the series crosses the threshold; +Inf when not within the longest horizon.',
+      help: 'Forecast seconds until the series rises to the threshold (an upper limit); 0 while at or above it; +Inf when the forecast stays below it.',
       skip: 'nan',
       variants: f.thresholds.map((t, i) => ({ extraLabels: `,threshold="${formatValue(t)}"`, values: () => f.breachSeconds[i]! })),
     },

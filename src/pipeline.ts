@@ -74,9 +74,10 @@ export class Pipeline {
     registry.onCreate((info) => this.setUp(info));
     if (peers !== null) registry.onRemove((id) => peers.removeSeries(id));
     if (forecast !== null) {
-      // The LSTM's rounds walk every id: a removed series leaves its group at once, not when its
-      // id is reused, and a freed group's data goes (its id may name another pair next).
-      registry.onRemove((id) => forecast.setGroup(id, -1));
+      // A removed series leaves the forecasts, breach times and model usage at once, not when its
+      // id is reused, and its group too (the LSTM's rounds walk every id); a freed group's data
+      // goes (its id may name another pair next).
+      registry.onRemove((id) => forecast.remove(id));
       registry.onGroupFree((g) => forecast.lstm?.dropGroup(g));
     }
   }

@@ -104,7 +104,7 @@ export function stepFor(gapMs: number): number {
   }
   return DAY_MS;
 }
-/** Points sampled along the forecast path to find a threshold crossing. */
+/** Points sampled along each horizon's stretch of the breach path (see updateBreach). */
 const BREACH_POINTS = 24;
 const SEASON_STATS = 2 + LAG_COUNT;
 
@@ -121,9 +121,8 @@ interface Profile {
   enabled: boolean;
   /** Per engine horizon index: whether this profile forecasts it. */
   horizonOn: boolean[];
-  /** Engine horizon indexes of this profile, and the longest of them (for breach paths). */
+  /** Engine horizon indexes of this profile, shortest first. */
   horizons: number[];
-  longest: number;
   levels: number[];
   /** Per engine threshold index: whether this profile exposes it. */
   thresholdOn: boolean[];
@@ -150,7 +149,10 @@ export class ForecastEngine implements SeriesComponent {
   forecast: Float64Array[];
   lower: Float64Array[];
   upper: Float64Array[];
-  /** Per threshold index: seconds until the forecast path crosses it, +Inf beyond the horizon. */
+  /**
+   * Per threshold index: seconds until the forecast path rises to it (an upper limit), 0 while the
+   * series is at or above it, +Inf when the path stays below it (see updateBreach).
+   */
   breachSeconds: Float32Array[];
 
   trainingRuns = 0;
@@ -226,7 +228,11 @@ export class ForecastEngine implements SeriesComponent {
   private mae: Float32Array[];
   private evals: Uint8Array[];
   private chosen: Uint8Array[];
+  /** Scratch (not per series): model usage counted by `countUsage`, per horizon x model. */
   private usage: Float64Array;
+  /** Scratch (not per series): the breach path's leads (ms) and values (offsets), see breachPath. */
+  private readonly breachTau: Float64Array;
+  private readonly breachVal: Float64Array;
 
   lstm: LstmRunner | null = null;
   private readonly configs: readonly ForecastConfig[];
@@ -254,7 +260,6 @@ export class ForecastEngine implements SeriesComponent {
         enabled: c.enabled,
         horizonOn,
         horizons,
-        longest: horizons[horizons.length - 1]!,
         levels: [...c.levels],
         thresholdOn: this.thresholds.map((t) => ths.has(t)),
         modelOn: [m.naive, m.ses, m.seasonal_naive, m.linear, m.holt, m.holt_winters, m.lstm],
@@ -273,6 +278,8 @@ export class ForecastEngine implements SeriesComponent {
     this.evals = per(nh, () => new Uint8Array(0));
     this.chosen = per(nh, () => new Uint8Array(0));
     this.usage = new Float64Array(nh * MODEL_COUNT);
+    this.breachTau = new Float64Array(nh * BREACH_POINTS);
+    this.breachVal = new Float64Array(nh * BREACH_POINTS);
   }
 
   get capacity(): number {
@@ -375,11 +382,18 @@ export class ForecastEngine implements SeriesComponent {
     this.clearState(id);
   }
 
+  /**
+   * The registry removed series `id` (its remove hook, see Pipeline): it leaves every output and
+   * `modelUsage` at once, not when its id is handed out again, and leaves its group (the LSTM's
+   * rounds walk every id). Its state is of no further use: a reused id is reset anyway.
+   */
+  remove(id: number): void {
+    this.reset(id);
+  }
+
   /** Forgets everything the series' models learnt; outputs, profile and group stay. */
   private clearState(id: number): void {
     for (let h = 0; h < this.horizonMs.length; h++) {
-      const c = this.chosen[h]![id]!;
-      if (c !== NO_MODEL) this.usage[h * MODEL_COUNT + c]! -= 1;
       this.chosen[h]![id] = NO_MODEL;
       this.lstmChange[h]![id] = NaN;
       this.pend[h]!.fill(NaN, id * MODEL_COUNT, (id + 1) * MODEL_COUNT);
@@ -987,10 +1001,7 @@ export class ForecastEngine implements SeriesComponent {
     const chosen = this.chosen[h]!;
     const cur = chosen[id]!;
     if (this.evals[h]![id]! < MIN_EVALS) {
-      if (cur === NO_MODEL) {
-        chosen[id] = SES;
-        this.usage[h * MODEL_COUNT + SES]! += 1;
-      }
+      if (cur === NO_MODEL) chosen[id] = SES;
       return;
     }
     const mae = this.mae[h]!;
@@ -1007,9 +1018,7 @@ export class ForecastEngine implements SeriesComponent {
     }
     if (best === NO_MODEL || best === cur) return;
     if (cur !== NO_MODEL && prof.modelOn[cur] && !(bestMae < SWITCH_MARGIN * mae[base + cur]!)) return;
-    if (cur !== NO_MODEL) this.usage[h * MODEL_COUNT + cur]! -= 1;
     chosen[id] = best;
-    this.usage[h * MODEL_COUNT + best]! += 1;
   }
 
   /**
@@ -1120,46 +1129,94 @@ export class ForecastEngine implements SeriesComponent {
     return (sy - slope * sx) / n + slope * (tauMs / step);
   }
 
+  /**
+   * Time to breach of each threshold. A threshold is an upper limit (a full disk, an exhausted
+   * quota or pool: what AugurForecastBreach and its runbook speak of), so only reaching it from
+   * below counts:
+   * - the latest sample at or above it: 0, breached now (the alert stays firing while the series
+   *   is past the limit, and a series coming down towards it from above is not forecast to
+   *   "breach" it: it is past it until it is below, then it moves away, +Inf);
+   * - below it: the lead (seconds) at which the forecast path first rises to it, interpolated
+   *   between path points, from the latest sample at lead 0; +Inf when the path stays below.
+   * The config gives thresholds no direction, and a series falling towards a floor looks exactly
+   * like one falling back under a limit: a floor (free bytes) is watched through a series that
+   * rises towards its limit (used bytes, 1 - free ratio).
+   */
   private updateBreach(id: number, prof: Profile): void {
-    const h = prof.longest;
-    const hMs = this.horizonMs[h]!;
-    let c = this.chosen[h]![id]!;
-    if (c === NO_MODEL) c = SES;
-    // Values are compared as offsets from the anchor. The path carries the point forecast's bias
-    // correction, scaled with tau like the interval.
     const x0 = this.lastOff[id]!;
-    const bias = this.biasAt(id, prof, h, c);
-    const sesBias = this.biasAt(id, prof, h, SES);
+    let n = -1;
     for (let t = 0; t < this.thresholds.length; t++) {
       const out = this.breachSeconds[t]!;
       if (!prof.thresholdOn[t]) {
         out[id] = NaN;
         continue;
       }
+      // Compared as offsets from the anchor.
       const th = this.thresholds[t]! - this.anchor[id]!;
-      const above = x0 >= th;
+      if (x0 >= th) {
+        out[id] = 0;
+        continue;
+      }
+      if (n < 0) n = this.breachPath(id, prof);
+      const tau = this.breachTau;
+      const val = this.breachVal;
       let prevV = x0;
       let prevT = 0;
       let res = Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = val[i]!;
+        if (v >= th) {
+          // prevV < th <= v.
+          res = (prevT + ((th - prevV) / (v - prevV)) * (tau[i]! - prevT)) / 1000;
+          break;
+        }
+        prevV = v;
+        prevT = tau[i]!;
+      }
+      out[id] = res;
+    }
+  }
+
+  /**
+   * Fills breachTau/breachVal with the forecast path used for breaches and returns its length.
+   * It is piecewise over the profile's horizons, shortest first: from the previous horizon (or
+   * now) up to horizon h, BREACH_POINTS points of horizon h's chosen model, so each lead is
+   * forecast by the model chosen at the shortest horizon reaching it, and never past that model's
+   * own horizon. Only horizons whose choice has left the default (checked MIN_EVALS times) take
+   * part: an untrained longer horizon's flat default would hide the trend a trained shorter one
+   * sees (a 24h choice takes more than 3 days to train), and the path then ends at the longest
+   * trained horizon. While no horizon is trained, all of them take part on the default model.
+   * Points carry the point forecast's bias correction, scaled with tau like the interval.
+   */
+  private breachPath(id: number, prof: Profile): number {
+    let trained = false;
+    for (const h of prof.horizons) if (this.evals[h]![id]! >= MIN_EVALS) trained = true;
+    let n = 0;
+    let from = 0;
+    for (const h of prof.horizons) {
+      if (trained && this.evals[h]![id]! < MIN_EVALS) continue;
+      const hMs = this.horizonMs[h]!;
+      let c = this.chosen[h]![id]!;
+      if (c === NO_MODEL) c = SES;
+      const bias = this.biasAt(id, prof, h, c);
+      const sesBias = this.biasAt(id, prof, h, SES);
       for (let i = 1; i <= BREACH_POINTS; i++) {
-        const tau = (hMs * i) / BREACH_POINTS;
+        const tau = from + ((hMs - from) * i) / BREACH_POINTS;
         let v = this.predictOff(id, c, hMs, tau);
         let b = bias;
         if (v !== v) {
           v = this.predictOff(id, SES, hMs, tau);
           b = sesBias;
         }
+        if (v !== v) continue;
         if (b !== 0) v += b * Math.sqrt(tau / hMs);
-        if (above ? v < th : v >= th) {
-          const frac = v === prevV ? 1 : (th - prevV) / (v - prevV);
-          res = (prevT + frac * (tau - prevT)) / 1000;
-          break;
-        }
-        prevV = v;
-        prevT = tau;
+        this.breachTau[n] = tau;
+        this.breachVal[n] = v;
+        n++;
       }
-      out[id] = res;
+      from = hMs;
     }
+    return n;
   }
 
   /** Bias correction of model m's forecast at horizon index h: median scaled error times MAE. */
@@ -1183,23 +1240,49 @@ export class ForecastEngine implements SeriesComponent {
     return out;
   }
 
-  /** How many (series, horizon) pairs each model serves, summed over horizons. */
+  /**
+   * Counts, per horizon and model, the series with a published forecast at that horizon (a series
+   * still on the default counts under `ses`, as `chosenModel` names it); removed series have none
+   * (see `remove`). Counted from the state on each call rather than kept up to date, so it cannot
+   * drift (a restored snapshot, a series relearning its step). O(ids x horizons): once a scrape.
+   */
+  private countUsage(): Float64Array {
+    const u = this.usage;
+    u.fill(0);
+    const n = this.cap;
+    for (let h = 0; h < this.horizonMs.length; h++) {
+      const f = this.forecast[h]!;
+      const chosen = this.chosen[h]!;
+      const row = h * MODEL_COUNT;
+      for (let id = 0; id < n; id++) {
+        // Ids not handed out yet hold zeros, not NaN: they have no bucket.
+        if (this.buckets[id] === 0 || f[id] !== f[id]) continue;
+        const c = chosen[id]!;
+        u[row + (c === NO_MODEL ? SES : c)]! += 1;
+      }
+    }
+    return u;
+  }
+
+  /** How many (series, horizon) pairs each model serves, summed over horizons (see countUsage). */
   modelUsage(): Record<string, number> {
+    const u = this.countUsage();
     const out: Record<string, number> = {};
     for (let m = 0; m < MODEL_COUNT; m++) {
       let s = 0;
-      for (let h = 0; h < this.horizonMs.length; h++) s += this.usage[h * MODEL_COUNT + m]!;
+      for (let h = 0; h < this.horizonMs.length; h++) s += u[h * MODEL_COUNT + m]!;
       out[MODEL_NAMES[m]!] = s;
     }
     return out;
   }
 
-  /** Per horizon label, how many series each model serves. */
+  /** Per horizon label, how many series with a published forecast each model serves (see countUsage). */
   modelUsageByHorizon(): Record<string, Record<string, number>> {
+    const u = this.countUsage();
     const out: Record<string, Record<string, number>> = {};
     for (let h = 0; h < this.horizonMs.length; h++) {
       const row: Record<string, number> = {};
-      for (let m = 0; m < MODEL_COUNT; m++) row[MODEL_NAMES[m]!] = this.usage[h * MODEL_COUNT + m]!;
+      for (let m = 0; m < MODEL_COUNT; m++) row[MODEL_NAMES[m]!] = u[h * MODEL_COUNT + m]!;
       out[this.horizonLabels[h]!] = row;
     }
     return out;
@@ -1246,7 +1329,7 @@ export class ForecastEngine implements SeriesComponent {
     }
     let bytes = 0;
     for (const [k, v] of Object.entries(this)) {
-      if (k === 'usage' || k === 'lagVals' || k === 'slotMeans') continue;
+      if (k === 'usage' || k === 'lagVals' || k === 'slotMeans' || k === 'breachTau' || k === 'breachVal') continue;
       if (ArrayBuffer.isView(v)) bytes += v.byteLength;
       else if (Array.isArray(v)) for (const a of v) if (ArrayBuffer.isView(a)) bytes += a.byteLength;
     }
