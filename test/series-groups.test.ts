@@ -173,26 +173,7 @@ describe('LSTM data of peer groups', () => {
   });
 
   it('a prediction in flight when its group is freed and reused is not published to the new series', async () => {
-    let reg!: SeriesRegistry;
-    let pipeline!: Pipeline;
-    let swapped: number[] = [];
-    const { p, runner, calls } = fakeLstm((msg) => {
-      if (msg.kind !== 'predict' || swapped.length > 0) return;
-      msg.y.fill(7);
-      // While the worker predicts, the group's series go and a new pair takes their ids and the
-      // group id, with as many buckets as the windows predicted.
-      for (let id = 0; id < reg.highWater; id++) if (reg.alive[id] === 1) reg.remove(id, 'evicted');
-      swapped = [0, 1, 2].map((i) => create(reg, 'new', 'j', i, 1));
-      for (const id of swapped) feed(pipeline, id, 0, 60);
-    });
-    reg = p.registry;
-    pipeline = p;
-    const old = [0, 1, 2].map((i) => create(reg, 'old', 'j', i));
-    for (const id of old) feed(p, id, 0, 60);
-    const g = reg.group[old[0]!]!;
-    await runner.round();
-    groupsOf(runner).get(g)!.trained = true;
-    await runner.round();
+    const { p, calls, reg, g, old, swapped } = await swapInFlight('predict', (gd) => (gd.trained = true));
     assert.deepEqual(calls.map((c) => c.kind), ['predict']);
     assert.deepEqual([...swapped].sort(), [...old].sort(), 'the new series took the old ids');
     assert.equal(reg.group[swapped[0]!], g, 'and the old group id');
@@ -201,25 +182,8 @@ describe('LSTM data of peer groups', () => {
   });
 
   it('a training in flight when its group is freed and reused leads to no prediction for the new series', async () => {
-    let reg!: SeriesRegistry;
-    let pipeline!: Pipeline;
-    let swapped: number[] = [];
-    const { p, runner, calls } = fakeLstm((msg) => {
-      msg.y.fill(7);
-      if (msg.kind !== 'train' || swapped.length > 0) return;
-      for (let id = 0; id < reg.highWater; id++) if (reg.alive[id] === 1) reg.remove(id, 'evicted');
-      swapped = [0, 1, 2].map((i) => create(reg, 'new', 'j', i, 1));
-      for (const id of swapped) feed(pipeline, id, 0, 60);
-    });
-    reg = p.registry;
-    pipeline = p;
-    const old = [0, 1, 2].map((i) => create(reg, 'old', 'j', i));
-    for (const id of old) feed(p, id, 0, 60);
-    const g = reg.group[old[0]!]!;
-    await runner.round();
     // Enough pairs to train (their values do not matter to the fake worker).
-    groupsOf(runner).get(g)!.count = 200;
-    await runner.round();
+    const { p, runner, calls, reg, g, swapped } = await swapInFlight('train', (gd) => (gd.count = 200));
     assert.deepEqual(calls.map((c) => c.kind), ['train']);
     assert.equal(reg.group[swapped[0]!], g);
     const f = p.forecast!;
@@ -227,6 +191,33 @@ describe('LSTM data of peer groups', () => {
     assert.equal(groupsOf(runner).get(g)?.trained ?? false, false, 'the new group is not taken as trained');
   });
 });
+
+/**
+ * Three series of one group, a round, `prime` on the group's data, and a second round whose first
+ * `kind` call to the fake worker removes the series meanwhile: a new pair takes their ids and the
+ * group id, with as many buckets as the windows in flight.
+ */
+async function swapInFlight(kind: 'predict' | 'train', prime: (gd: GroupDataView) => void) {
+  let reg!: SeriesRegistry;
+  let pipeline!: Pipeline;
+  const swapped: number[] = [];
+  const { p, runner, calls } = fakeLstm((msg) => {
+    msg.y.fill(7);
+    if (msg.kind !== kind || swapped.length > 0) return;
+    for (let id = 0; id < reg.highWater; id++) if (reg.alive[id] === 1) reg.remove(id, 'evicted');
+    swapped.push(...[0, 1, 2].map((i) => create(reg, 'new', 'j', i, 1)));
+    for (const id of swapped) feed(pipeline, id, 0, 60);
+  });
+  reg = p.registry;
+  pipeline = p;
+  const old = [0, 1, 2].map((i) => create(reg, 'old', 'j', i));
+  for (const id of old) feed(p, id, 0, 60);
+  const g = reg.group[old[0]!]!;
+  await runner.round();
+  prime(groupsOf(runner).get(g)!);
+  await runner.round();
+  return { p, runner, calls, reg, g, old, swapped };
+}
 
 describe('peer groups in snapshots', () => {
   const log = createLogger('silent', 'json');
