@@ -110,16 +110,80 @@ test('growing the engine keeps every series window: the same clusters as an engi
   assert.ok(((grown as { clusters: unknown[] }).clusters.length) >= 2);
 });
 
-test('a group left with fewer than three members stops scoring its members', () => {
+test('a peer set left with fewer than three members stops scoring its members: their MAD scores fade out', () => {
   const e = new PeerEngine();
   e.resize(4);
-  for (let i = 0; i < 3; i++) e.addSeries(i, 'm', [['job', 'j'], ['i', String(i)]]);
+  for (let i = 0; i < 3; i++) e.addSeries(i, 'm', [['job', 'j'], ['instance', String(i)]]);
   let t = T0;
   for (let s = 0; s < 20; s++, t += STEP) for (let i = 0; i < 3; i++) e.observe(i, t, i === 2 ? 10 + s * 0.01 : 1 + i * 0.01, 0);
   const before = e.peerOutlierScore[2]!;
   assert.ok(before > 0.5, `outlier among three: ${before}`);
   e.removeSeries(0);
-  // Two members left: no median to judge them by, their scores stay where they were.
+  // Two members left: no median to judge them by; an outlier flag must not outlive its peers.
+  e.observe(2, t, 1.01, 0);
+  const next = e.peerOutlierScore[2]!;
+  assert.ok(next < before && next > 0, `fades, not dropped at once: ${before} -> ${next}`);
   for (let s = 0; s < 20; s++, t += STEP) for (let i = 1; i < 3; i++) e.observe(i, t, i === 2 ? 1.01 : 1, 0);
-  assert.equal(e.peerOutlierScore[2], before);
+  assert.ok(e.peerOutlierScore[2]! < 0.01, `faded: ${e.peerOutlierScore[2]}`);
+});
+
+/** A node_exporter-like group: every cpu and mode of every node in one (metric, job) group. */
+const MODES: [string, number][] = [['idle', 0.85], ['user', 0.08], ['system', 0.03], ['iowait', 0.01], ['nice', 0], ['softirq', 0.004]];
+
+function cpuGroup(e: PeerEngine, nodes: number, cpus: number): { key: string; node: number; mode: string; level: number }[] {
+  const out: { key: string; node: number; mode: string; level: number }[] = [];
+  for (let n = 0; n < nodes; n++) for (let c = 0; c < cpus; c++) for (const [mode, level] of MODES) out.push({ key: `${n}/${c}/${mode}`, node: n, mode, level });
+  e.resize(out.length);
+  out.forEach((s, id) => e.addSeries(id, 'node_cpu_seconds_total', [['__name__', 'node_cpu_seconds_total'], ['cpu', String(out[id]!.key.split('/')[1])], ['instance', `node-${s.node}:9100`], ['job', 'node'], ['mode', s.mode]]));
+  return out;
+}
+
+test('series of one group that differ in more than the peer labels are not peers: idle cpu time is not an outlier among user and system', async () => {
+  const e = new PeerEngine();
+  const series = cpuGroup(e, 5, 2);
+  const next = rng(3);
+  const longest = new Float64Array(series.length);
+  const run = new Float64Array(series.length);
+  const bad = series.findIndex((s) => s.key === '3/1/user');
+  const changeAt = 240;
+  let reached = -1;
+  for (let s = 0; s < changeAt + 60; s++) {
+    const t = T0 + s * STEP;
+    series.forEach((x, id) => {
+      let v = Math.max(0, x.level * (1 + 0.1 * gauss(next)) + 0.002 * gauss(next));
+      if (id === bad && s >= changeAt) v = 0.6;
+      e.observe(id, t, v, 0);
+    });
+    if (s % 4 === 3) await e.recluster();
+    if (s < 120) continue;
+    series.forEach((_, id) => {
+      if (id === bad && s >= changeAt) return;
+      run[id] = e.peerOutlierScore[id]! >= 0.9 ? run[id]! + 1 : 0;
+      longest[id] = Math.max(longest[id]!, run[id]!);
+    });
+    if (s >= changeAt && reached < 0 && e.peerOutlierScore[bad]! >= 0.9) reached = s - changeAt + 1;
+  }
+  // AugurPeerOutlier needs 15 minutes (60 samples) at 0.9 or more.
+  const worst = Math.max(...longest);
+  assert.ok(worst < 60, `a healthy series stayed a peer outlier for ${worst} samples`);
+  assert.ok(reached > 0 && reached <= 10, `user time of one cpu jumping to 0.6 reached 0.9 after ${reached} samples`);
+  const report = e.describe();
+  const outlier = report.groups[0]!.outliers.find((o) => o.series === bad)!;
+  assert.equal(outlier.peers, 5, 'the same cpu and mode on the five nodes');
+  assert.ok(outlier.peerMedian !== null && Math.abs(outlier.peerMedian - 0.08) < 0.03, `peer median ${outlier.peerMedian}`);
+});
+
+test('cluster.peer_labels chooses the labels that tell peers apart', () => {
+  const run = (peerLabels: string[]): number => {
+    const e = new PeerEngine({ peer_labels: peerLabels });
+    e.resize(8);
+    for (let i = 0; i < 8; i++) e.addSeries(i, 'rpc_latency_seconds', [['job', 'api'], ['pod', `api-${i}`], ['zone', i < 5 ? 'a' : 'b']]);
+    let t = T0;
+    for (let s = 0; s < 40; s++, t += STEP) for (let i = 0; i < 8; i++) e.observe(i, t, (i < 5 ? 0.1 : 0.5) + 0.001 * (i % 5), 0);
+    return Math.max(...Array.from(e.peerOutlierScore.subarray(0, 8)));
+  };
+  // Zones differ by design: with zone a peer label, the three zone b pods are outliers among all
+  // eight; by default (instance, pod) each zone's pods are compared among themselves.
+  assert.ok(run(['pod', 'zone']) > 0.9);
+  assert.ok(run(['instance', 'pod']) < 0.1);
 });

@@ -10,7 +10,12 @@ export const clusterSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Labels that, with the metric name, make a peer group. */
   group_by: z.array(z.string().min(1)).default(['job']),
-  /** MAD peer outliers: a value this many robust deviations from the group median scores 0.5. */
+  /**
+   * Labels that tell peers apart: the MAD peer outlier score compares a series with the members of
+   * its group that agree with it on every other label (the same cpu and mode on other instances).
+   */
+  peer_labels: z.array(z.string().min(1)).default(['instance', 'pod']),
+  /** MAD peer outliers: a value this many robust deviations from its peers' median scores 0.5. */
   tolerance: z.number().positive().default(3),
   /** The recent stretch of each series that its behaviour features describe. */
   window: duration(32_000).default('1h'),

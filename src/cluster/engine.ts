@@ -6,13 +6,13 @@ import { startWorker } from '../workers.js';
 import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
 import { SCALARS } from './features.js';
 import { medianInPlace } from './robust.js';
+import { MIN_PEERS, PeerSets, peerSetKey } from './peer-sets.js';
 import { clusterRound, transferables, type GroupResult, type RoundInput, type RoundOutput, type RoundState } from './round.js';
 
 /** Buckets per window: each series keeps R bucket means of its recent window (R * 4 bytes). */
 export const R = 32;
 /** Smoothing of the instant MAD score, per group round: 1 - 0.7^7 > 0.9. */
 const ALPHA = 0.3;
-const MIN_PEERS = 3;
 /** `flag` of a member whose last sample was a stale marker (0 and 1: anomalous or not). */
 const STALE = 2;
 
@@ -50,7 +50,10 @@ export interface ClusterReport {
       truncated: boolean;
     }[];
     /** The strongest outliers first, at most `DescribeLimits.perList`. */
-    outliers: { series: unknown; peerOutlierScore: number; madScore: number; densityScore: number; cluster: number }[];
+    /** `peers`: the series' peer set (members agreeing on every label but the peer labels, itself
+     * included); `peerMedian`: the median its MAD score compares it with, null when the set has too
+     * few values to be scored. */
+    outliers: { series: unknown; peerOutlierScore: number; madScore: number; densityScore: number; cluster: number; peers: number; peerMedian: number | null }[];
     /** Outliers of the group, listed or not. */
     outliersTotal: number;
     /** True when `outliers` or any cluster's `members` leaves some out. */
@@ -103,7 +106,7 @@ export class PeerEngine implements SeriesComponent {
   private readonly intervalMs: number;
   private readonly fullIntervalMs: number;
   private readonly groupBy: string[];
-  private readonly tolerance: number;
+  private readonly peerLabels: string[];
 
   private capacity = 0;
   // ring, lastBucket and clusterId live in shared memory: the worker reads them in place, so a
@@ -123,24 +126,16 @@ export class PeerEngine implements SeriesComponent {
   private gen = new Uint32Array(0);
 
   private gSize = new Int32Array(0);
-  private gPending = new Int32Array(0);
   private gAnomalous = new Int32Array(0);
   /** Members whose last sample was a stale marker: out of the ratio, sizes and median until their next sample. */
   private gStale = new Int32Array(0);
-  private gMedian = new Float64Array(0);
-  /** 1 / (robust scale x tolerance) of the group's last complete round; 0 before the first. */
-  private gInvTol = new Float64Array(0);
   private gMembers: Int32Array[] = [];
-  /**
-   * Each member's latest value, in member order (`posInGroup`): a round's median reads one dense
-   * array per group rather than one cache line per member.
-   */
-  private gValues: Float64Array[] = [];
   private gInfo: (GroupInfo | undefined)[] = [];
   private freeGroups: number[] = [];
   private byKey = new Map<string, number>();
   private nextUid = 1;
-  private scratch = new Float64Array(16);
+  /** Within each group, the series the MAD score compares a series with. */
+  private readonly sets: PeerSets;
 
   private worker: Worker | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -155,12 +150,14 @@ export class PeerEngine implements SeriesComponent {
     this.intervalMs = durationMs(this.config.recluster_interval);
     this.fullIntervalMs = durationMs(this.config.full_recluster_interval);
     this.groupBy = this.config.group_by;
-    this.tolerance = this.config.tolerance;
+    this.peerLabels = this.config.peer_labels;
+    this.sets = new PeerSets(this.config.tolerance);
   }
 
   /** Bytes of per-series state (the typed arrays above, group member lists included). */
   static bytesPerSeries(): number {
-    return R * 4 + 8 + 4 + 8 + 8 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 8 + 4;
+    // ...and the peer sets: set and position per series, a member list entry (the value moved there).
+    return R * 4 + 8 + 4 + 8 + 8 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4;
   }
 
   /** Grows at once, outside a registry. */
@@ -179,6 +176,7 @@ export class PeerEngine implements SeriesComponent {
     this.flag = yield* grown(this.flag, capacity, used);
     this.groupOf = yield* grown(this.groupOf, capacity, used);
     this.posInGroup = yield* grown(this.posInGroup, capacity, used);
+    yield* this.sets.grow(capacity, used);
     this.gen = yield* grown(this.gen, capacity, used);
     this.clusterId = yield* grown(this.clusterId, capacity, used, 1, shared(this.clusterId));
     this.peerOutlierScore = yield* grown(this.peerOutlierScore, capacity, used);
@@ -194,6 +192,7 @@ export class PeerEngine implements SeriesComponent {
     this.lastBucket.fill(-Infinity, from, to);
     this.groupOf.fill(-1, from, to);
     this.posInGroup.fill(-1, from, to);
+    this.sets.initIds(from, to);
     this.clusterId.fill(-1, from, to);
   }
 
@@ -230,16 +229,12 @@ export class PeerEngine implements SeriesComponent {
       const bigger = new Int32Array(Math.max(4, size * 2));
       bigger.set(members);
       this.gMembers[g] = members = bigger;
-      const values = new Float64Array(bigger.length);
-      values.set(this.gValues[g]!);
-      this.gValues[g] = values;
     }
     members[size] = id;
-    this.gValues[g]![size] = NaN;
     this.posInGroup[id] = size;
     this.groupOf[id] = g;
     this.gSize[g] = size + 1;
-    if (this.scratch.length < size + 1) this.scratch = new Float64Array((size + 1) * 2);
+    this.sets.add(id, peerSetKey(key, labelPairs(labels), this.groupBy, this.peerLabels));
   }
 
   removeSeries(id: number): void {
@@ -250,11 +245,9 @@ export class PeerEngine implements SeriesComponent {
     const pos = this.posInGroup[id]!;
     const moved = members[last]!;
     members[pos] = moved;
-    const values = this.gValues[g]!;
-    values[pos] = values[last]!;
     this.posInGroup[moved] = pos;
     this.gSize[g] = last;
-    if (last < MIN_PEERS) this.gInvTol[g] = 0;
+    this.sets.remove(id);
     if (this.flag[id] === 1) this.gAnomalous[g]!--;
     else if (this.flag[id] === STALE) this.gStale[g]!--;
     this.flag[id] = 0;
@@ -283,19 +276,26 @@ export class PeerEngine implements SeriesComponent {
       const c = ++this.bucketCount[id]!;
       this.ring[posMod(lb, R) * this.capacity + id] = s / c;
     }
-    this.gValues[g]![this.posInGroup[id]!] = x;
-    // Peer outlier: robust z against the group's median and scale of its last complete round,
-    // mapped to 0..1 (z = tolerance gives 0.5) and smoothed so a single odd sample does not flag
-    // a series.
-    const invTol = this.gInvTol[g]!;
-    if (invTol > 0) {
-      const r = (x - this.gMedian[g]!) * invTol;
-      const q = r * r * r * r;
-      const e = this.madScore[id]! + ALPHA * (q / (1 + q) - this.madScore[id]!);
+    // Peer outlier: robust z against the median and scale of the series' peer set in its last
+    // complete round, mapped to 0..1 (z = tolerance gives 0.5) and smoothed so a single odd sample
+    // does not flag a series. Without enough peers the MAD score fades out.
+    const sets = this.sets;
+    const set = sets.setOf[id]!;
+    const invTol = sets.invTol[set]!;
+    const mad = this.madScore[id]!;
+    if (invTol > 0 || mad > 0) {
+      let q = 0;
+      if (invTol > 0) {
+        const r = (x - sets.median[set]!) * invTol;
+        q = r * r * r * r;
+        q = q / (1 + q);
+      }
+      const e = mad + ALPHA * (q - mad);
       this.madScore[id] = e;
       const dens = this.densityScore[id]!;
       this.peerOutlierScore[id] = e > dens ? e : dens;
     }
+    sets.set(id, x);
     const was = this.flag[id]!;
     if (anomalous !== was) {
       this.flag[id] = anomalous;
@@ -304,7 +304,6 @@ export class PeerEngine implements SeriesComponent {
         this.gAnomalous[g]! += anomalous;
       } else this.gAnomalous[g]! += anomalous ? 1 : -1;
     }
-    if (++this.gPending[g]! >= this.gSize[g]!) this.rescoreGroup(g);
   }
 
   /**
@@ -317,43 +316,13 @@ export class PeerEngine implements SeriesComponent {
     if (this.flag[id] === 1) this.gAnomalous[g]!--;
     this.flag[id] = STALE;
     this.gStale[g]!++;
-    this.gValues[g]![this.posInGroup[id]!] = NaN;
+    this.sets.clear(id);
     this.peerOutlierScore[id] = 0;
   }
 
   private fillGap(id: number, lb: number, b: number): void {
     const n = Math.min(b - lb - 1, R);
     for (let i = 1; i <= n; i++) this.ring[posMod(b - i, R) * this.capacity + id] = NaN;
-  }
-
-  /** Once per round of the group's samples: the median and robust scale members are scored on. */
-  private rescoreGroup(g: number): void {
-    this.gPending[g] = 0;
-    const values = this.gValues[g]!;
-    const size = this.gSize[g]!;
-    const a = this.scratch;
-    let m = 0;
-    for (let i = 0; i < size; i++) {
-      const v = values[i]!;
-      if (v === v) a[m++] = v;
-    }
-    if (m < MIN_PEERS) {
-      // Too few peers to compare with: members are not scored until the group has them again.
-      this.gInvTol[g] = 0;
-      return;
-    }
-    const med = medianInPlace(a, m);
-    let meanAD = 0;
-    for (let i = 0; i < m; i++) {
-      const dev = Math.abs(a[i]! - med);
-      a[i] = dev;
-      meanAD += dev;
-    }
-    let scale = 1.4826 * medianInPlace(a, m);
-    if (!(scale > 0)) scale = 1.2533 * (meanAD / m);
-    scale = Math.max(scale, 1e-9 * Math.max(1, Math.abs(med)));
-    this.gMedian[g] = med;
-    this.gInvTol[g] = 1 / (scale * this.tolerance);
   }
 
   private newGroup(key: string, metric: string, labels: [string, string][]): number {
@@ -363,25 +332,17 @@ export class PeerEngine implements SeriesComponent {
       const cap = Math.max(16, g + 1);
       if (this.gSize.length < g + 1) {
         this.gSize = growI32(this.gSize, cap * 2);
-        this.gPending = growI32(this.gPending, cap * 2);
         this.gAnomalous = growI32(this.gAnomalous, cap * 2);
         this.gStale = growI32(this.gStale, cap * 2);
-        this.gMedian = growF64(this.gMedian, cap * 2);
-        this.gInvTol = growF64(this.gInvTol, cap * 2);
       }
       this.gInfo.push(undefined);
       this.gMembers.push(new Int32Array(4));
-      this.gValues.push(new Float64Array(4));
     }
     this.gInfo[g] = { uid: this.nextUid++, key, metric, labels, nextId: 0, result: null, reclusteredAt: null };
     this.gMembers[g] = new Int32Array(4);
-    this.gValues[g] = new Float64Array(4);
     this.gSize[g] = 0;
-    this.gPending[g] = 0;
     this.gAnomalous[g] = 0;
     this.gStale[g] = 0;
-    this.gMedian[g] = NaN;
-    this.gInvTol[g] = 0;
     this.byKey.set(key, g);
     return g;
   }
@@ -390,7 +351,6 @@ export class PeerEngine implements SeriesComponent {
     this.byKey.delete(this.gInfo[g]!.key);
     this.gInfo[g] = undefined;
     this.gMembers[g] = new Int32Array(0);
-    this.gValues[g] = new Float64Array(0);
     this.freeGroups.push(g);
   }
 
@@ -467,6 +427,8 @@ export class PeerEngine implements SeriesComponent {
         madScore: this.madScore[id]!,
         densityScore: this.densityScore[id]!,
         cluster: this.clusterId[id]!,
+        peers: this.sets.peers(id),
+        peerMedian: nullIfNaN(this.sets.medianOf(id)),
       }));
       let truncated = outliers.length < outlierIds.length;
       const clusters: ClusterReport['groups'][number]['clusters'] = [];
@@ -504,7 +466,7 @@ export class PeerEngine implements SeriesComponent {
         }
       }
       if (truncated) out.truncated = true;
-      const med = this.gMedian[g]!;
+      const med = this.latestMedian(members);
       out.groups.push({
         metric: info.metric,
         labels: Object.fromEntries(info.labels),
@@ -521,6 +483,17 @@ export class PeerEngine implements SeriesComponent {
       });
     }
     return out;
+  }
+
+  /** The median of the members' latest values (off the sample path). */
+  private latestMedian(members: Int32Array): number {
+    const a = new Float64Array(members.length);
+    let m = 0;
+    for (const id of members) {
+      const v = this.sets.latest(id);
+      if (v === v) a[m++] = v;
+    }
+    return m > 0 ? medianInPlace(a, m) : NaN;
   }
 
   /** Starts the worker and the recluster timer. */
@@ -694,6 +667,14 @@ type SharedArray = Float32Array | Float64Array | Int32Array;
 function shared<T extends SharedArray>(a: T): (length: number) => T {
   const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
   return (length) => new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT));
+}
+
+function nullIfNaN(v: number): number | null {
+  return v === v ? v : null;
+}
+
+function labelPairs(labels: Labels): Iterable<readonly [string, string]> {
+  return labels instanceof Map ? (labels as ReadonlyMap<string, string>).entries() : (labels as readonly (readonly [string, string])[]);
 }
 
 function labelValue(labels: Labels, name: string): string {
