@@ -802,6 +802,31 @@ describe('exposition label text', () => {
     assert.deepEqual(reg.labels(dotted3), [['__name__', 'coll'], ['a.b', '3']]);
   });
 
+  it('never exposes two series alike because `metric` became `exported_metric`, nor a label named `__name__`', () => {
+    const reg = new SeriesRegistry({ maxActive: 100, stalenessMs: 60_000 });
+    const add = (labels: [string, string][]): number => {
+      const key = identityOf(labels)!;
+      return reg.create(key.lo, key.hi, key.keyLen, labels, labels.find(([n]) => n === '__name__')![1], -1, 0);
+    };
+    // Renamed first, then a series with its own exported_metric label: the renamed one moves.
+    const renamed = add([['__name__', 'm'], ['job', 'w'], ['metric', 'orig']]);
+    assert.equal(reg.labelText[renamed], 'metric="m",exported_metric="orig",job="w"');
+    const own = add([['__name__', 'm'], ['exported_metric', 'orig'], ['job', 'w']]);
+    assert.equal(reg.labelText[own], 'metric="m",exported_metric="orig",job="w"');
+    assert.equal(reg.labelText[renamed], 'metric="m",exported_exported_metric="orig",job="w"');
+    // In the other order the renamed one goes deeper at once, past a third series holding that text.
+    const own2 = add([['__name__', 'm'], ['exported_metric', 'x'], ['job', 'w']]);
+    const deeper = add([['__name__', 'm'], ['exported_exported_metric', 'x'], ['job', 'w']]);
+    const renamed2 = add([['__name__', 'm'], ['job', 'w'], ['metric', 'x']]);
+    assert.equal(reg.labelText[renamed2], 'metric="m",exported_exported_exported_metric="x",job="w"');
+    const texts = [renamed, own, own2, deeper, renamed2].map((id) => reg.labelText[id]);
+    assert.equal(new Set(texts).size, texts.length);
+    // A name that sanitises to __name__ would make Prometheus refuse the whole scrape.
+    const dunder = add([['__name__', 'w'], ['__name_.', 'x'], ['job', 'w']]);
+    assert.equal(reg.labelText[dunder], 'metric="w",exported___name__="x",job="w"');
+    assert.equal(exposedLabelText([['__name__', 'w'], ['..name..', 'y']]), 'metric="w",exported___name__="y"');
+  });
+
   it('escapes backslashes, quotes and newlines in values, the metric name included', () => {
     assert.equal(escapeLabelValue('plain'), 'plain');
     assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');

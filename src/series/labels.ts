@@ -69,10 +69,14 @@ export function exposedLabelText(labels: ReadonlyArray<readonly [string, string]
 /**
  * `exposedLabelText` for any label set: renames reserved names (and `extra`, a name a family adds
  * of its own), sanitises names (or, with `escape`, escapes them injectively) and resolves clashes.
+ * A renamed reserved name gets `depth` `exported_` prefixes: the registry goes deeper while the
+ * text is another series' (`exported_metric` may be a label of its own). No name comes out as
+ * `__name__` (`..name..` sanitised), which the text format forbids as a label.
  */
-export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>, extra = '', escape = false): string {
+export function renamingLabelText(labels: ReadonlyArray<readonly [string, string]>, extra = '', escape = false, depth = 1): string {
   let metric = '';
   const used = new Set<string>(RESERVED);
+  used.add('__name__');
   if (extra !== '') used.add(extra);
   const rest: [string, string][] = [];
   for (const [name, value] of labels) {
@@ -80,7 +84,7 @@ export function renamingLabelText(labels: ReadonlyArray<readonly [string, string
       metric = value;
       continue;
     }
-    let n = RESERVED.has(name) || name === extra ? 'exported_' + name : escape ? escapeLabelNameValues(name) : sanitizeLabelName(name);
+    let n = RESERVED.has(name) || name === extra ? 'exported_'.repeat(depth) + name : escape ? escapeLabelNameValues(name) : sanitizeLabelName(name);
     while (used.has(n)) n = 'exported_' + n;
     used.add(n);
     rest.push([n, value]);

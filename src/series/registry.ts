@@ -25,6 +25,8 @@ const GROW_SLICE_MS = 4;
  * are left to hand out as are in use when it starts.
  */
 const GROW_MS_PER_ID = 0.01;
+/** Depths of `exported_` prefixes tried for a renamed series whose text another series has. */
+const ESCAPE_TRIES = 8;
 
 /**
  * A string built by concatenation is a tree of rope nodes in V8, several times the size of its
@@ -317,10 +319,17 @@ export class SeriesRegistry {
     return key !== null && this.table.find(key.lo, key.hi, key.keyLen) >= 0;
   }
 
-  /** The text of a series whose sanitised names clash: names escaped injectively instead, if that is free. */
+  /**
+   * The text of a series whose renamed labels clash with another series' text: names escaped
+   * injectively instead, and reserved names renamed with more `exported_` prefixes until the text
+   * is free (a few tries: each clash needs a series sent with exactly that text).
+   */
   private escapedText(labels: [string, string][], text: string): string {
-    const escaped = flatten(renamingLabelText(labels, '', true));
-    return escaped !== text && !this.textTaken(escaped) ? escaped : text;
+    for (let depth = 1; depth <= ESCAPE_TRIES; depth++) {
+      const escaped = flatten(renamingLabelText(labels, '', true, depth));
+      if (escaped !== text && !this.textTaken(escaped)) return escaped;
+    }
+    return text;
   }
 
   /** A series with unchanged names arrived with the text a renamed series had: the renamed one moves. */
