@@ -65,7 +65,17 @@ test('group anomaly ratio follows the anomalous flags; groups come and go with t
   e.addSeries(11, 'up', [['job', 'a']]);
   assert.equal(e.clusterId[11], -1);
   assert.equal(e.peerOutlierScore[11], 0);
+  // ...and counts in the group from its first sample on.
+  assert.equal(ratio('up', 'a'), 1 / 9);
+  e.observe(11, T0 + 2 * STEP, 1, 0);
   assert.equal(ratio('up', 'a'), 1 / 10);
+  // A group whose series never had a sample (histograms only, derived series sent back) is not shown.
+  e.resize(16);
+  e.addSeries(13, 'hist_only', [['job', 'a']]);
+  e.addSeries(14, 'hist_only', [['job', 'a']]);
+  assert.equal([...e.groups()].filter((g) => g.metric === 'hist_only').length, 0);
+  e.observe(14, T0, 1, 1);
+  assert.equal([...e.groups()].find((g) => g.metric === 'hist_only')!.anomalyRatio, 1);
 });
 
 test('describe filters groups by a predicate and maps members', async () => {

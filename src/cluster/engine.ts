@@ -234,6 +234,10 @@ export class PeerEngine implements SeriesComponent {
     this.posInGroup[id] = size;
     this.groupOf[id] = g;
     this.gSize[g] = size + 1;
+    // Out of the group's ratio and sizes until its first sample, as after a stale marker: a series
+    // that is never scored (histograms only, Augur's own output sent back) never shows a group.
+    this.flag[id] = STALE;
+    this.gStale[g]!++;
     this.sets.add(id, peerSetKey(key, labelPairs(labels), this.groupBy, this.peerLabels));
   }
 
