@@ -145,11 +145,14 @@ export class Augur {
     app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (req.routeOptions.url === '/api/v1/write') {
-        const reason = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : status === 500 ? 'internal' : 'bad_request';
+        const reason = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : status === 500 ? 'internal' : 'bad_request';
         this.metrics.writeRejected.inc({ reason });
       }
       if (status === 500) this.log.error({ err }, 'request failed');
-      const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds the limit of ${config.web.max_body_bytes} bytes` : status === 500 ? 'internal error' : err.message;
+      const message =
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds the limit of ${config.web.max_body_bytes} bytes`
+        : status === 415 ? `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/x-protobuf`
+        : status === 500 ? 'internal error' : err.message;
       return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
     });
     // Until the snapshot is restored and the models started, and again once shutdown begins, only

@@ -9,10 +9,19 @@ import type { PeerEngine } from './cluster/engine.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * How far ahead of Augur's clock a sample may be (clock skew between hosts). One later sample would
+ * otherwise become the series' latest and every true sample after it would be out of order, while
+ * each request kept the series from going stale.
+ */
+export const FUTURE_TOLERANCE_MS = 10 * 60_000;
+
 /** Counts the pipeline keeps for Augur's own metrics; plain numbers, read at scrape time. */
 export class PipelineStats {
   samplesScored = 0;
   samplesOutOfOrder = 0;
+  /** Samples more than FUTURE_TOLERANCE_MS ahead of the receiving clock, dropped. */
+  samplesTooFarAhead = 0;
   samplesNonFinite = 0;
   staleMarkers = 0;
   histograms = 0;
@@ -146,13 +155,22 @@ export class Pipeline {
     const ids = this.resolvedFor === batch ? this.ids : this.resolve(batch);
     this.resolvedFor = null;
     for (let s = 0; s < n; s++) if (ids[s]! < 0) validateUtf8(batch, s);
-    for (let m = 0; m < batch.metadataCount; m++) {
-      const name = Buffer.from(batch.buf.buffer, batch.buf.byteOffset + batch.metaNameStart[m]!, batch.metaNameEnd[m]! - batch.metaNameStart[m]!).toString('utf8');
-      reg.setMetadata(name, batch.metaType[m]!);
+    if (batch.metadataCount > 0) {
+      // Every family name is checked before any is applied: a rejected request changes nothing.
+      const names: string[] = new Array(batch.metadataCount);
+      for (let m = 0; m < batch.metadataCount; m++) {
+        try {
+          names[m] = utf8.decode(batch.buf.subarray(batch.metaNameStart[m]!, batch.metaNameEnd[m]!));
+        } catch {
+          throw new AugurError('INVALID_UTF8', `metadata entry ${m} has a metric family name that is not valid UTF-8`);
+        }
+      }
+      for (let m = 0; m < batch.metadataCount; m++) reg.setMetadata(names[m]!, batch.metaType[m]!);
     }
     let accepted = 0;
     const stats = this.stats;
-    const droppedBefore = stats.samplesOutOfOrder + stats.samplesDerivedIgnored;
+    const droppedBefore = stats.samplesOutOfOrder + stats.samplesDerivedIgnored + stats.samplesTooFarAhead;
+    const latest = nowMs + FUTURE_TOLERANCE_MS;
     const evicted = reg.evicted;
     for (let s = 0; s < n; s++) {
       let id = ids[s]!;
@@ -161,22 +179,21 @@ export class Pipeline {
         id = reg.find(batch.seriesHashLo[s]!, batch.seriesHashHi[s]!, batch.seriesKeyLen[s]!);
         if (id < 0) id = this.createFromBatch(batch, s, nowMs);
       }
-      const count = batch.seriesSampleCount[s]!;
-      if (count === 0) {
-        reg.touch(id, nowMs);
-        continue;
-      }
+      // Metadata alone (a v2 series without samples) may set the kind too.
       if (reg.refreshKind(id, batch.seriesType[s]!)) this.resetModels(id);
       reg.touch(id, nowMs);
+      const count = batch.seriesSampleCount[s]!;
       const start = batch.seriesSampleStart[s]!;
       for (let k = start; k < start + count; k++) {
-        this.observe(id, batch.sampleTime[k]!, batch.sampleValue[k]!, batch.sampleStale[k]!);
+        const t = batch.sampleTime[k]!;
+        if (t > latest) stats.samplesTooFarAhead++;
+        else this.observe(id, t, batch.sampleValue[k]!, batch.sampleStale[k]!);
       }
       accepted += count;
     }
     stats.histograms += batch.histogramCount;
     stats.exemplars += batch.exemplarCount;
-    return accepted - (stats.samplesOutOfOrder + stats.samplesDerivedIgnored - droppedBefore);
+    return accepted - (stats.samplesOutOfOrder + stats.samplesDerivedIgnored + stats.samplesTooFarAhead - droppedBefore);
   }
 
   /** One sample of series `id` at sample time `tMs`; `stale` marks Prometheus's stale NaN. */

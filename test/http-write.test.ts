@@ -147,10 +147,15 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
       'application/x-protobuf; proto=',
       'application/x-protobuf;proto=io.prometheus.write.v2.RequestX',
       'multipart/form-data; boundary=x',
+      'application/x-protobuf;proto=io.prometheus.write.v2.Request;proto=prometheus.WriteRequest',
+      'application/x-protobuf, application/json',
+      '',
     ]) {
       const res = await postRaw(server, body, { contentType: ct });
       assert.equal(res.status, 415, `${ct}: ${res.status} ${res.text}`);
-      assert.ok(res.text.trim().length > 0);
+      assert.match(res.text, /Content-Type|proto=/, ct);
+      // A request that is not 2.0 as the decoder reads it carries no 2.0 counts.
+      if (!ct.includes('v2.Request') || ct.includes(';proto=prometheus')) assertNoWrittenHeaders(res);
     }
     const none = await postRaw(server, body, { contentType: null });
     assert.equal(none.status, 415, none.text);
@@ -187,6 +192,10 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
       const res = await postRaw(server, v1, { encoding: enc });
       assert.equal(res.status, 204, `${enc}: ${res.text}`);
     }
+    // A parameter that only ends in "proto" is not proto=: the body is 1.0, and answered as 1.0.
+    const xproto = await postRaw(server, v1, { contentType: 'application/x-protobuf;xproto=io.prometheus.write.v2.Request' });
+    assert.equal(xproto.status, 204, xproto.text);
+    assertNoWrittenHeaders(xproto);
     // The version header is informational: a mismatch changes nothing.
     const res = await postRaw(server, v2Next(), { contentType: V2_CONTENT_TYPE, headers: { 'x-prometheus-remote-write-version': '0.1.0' } });
     assert.equal(res.status, 204);
@@ -219,6 +228,7 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
       ['empty label name', encodeV1([{ labels: [['__name__', 'd'], ['', 'v']] }]), 1, /empty name/],
       ['samples and histograms', encodeV1([{ labels: { __name__: 'sh' }, samples: [{ value: 1, timestamp: T0 }], histograms: [{ countInt: 1, sum: 1, schema: 0, timestamp: T0 }] }]), 1, /both samples and histograms/],
       ['invalid UTF-8', pw().bytesField(1, pw().bytesField(1, v1Label('__name__', 'x')).bytesField(1, pw().bytesField(1, 'job').bytesField(2, Uint8Array.from([0xff, 0xfe]))).bytesField(2, sampleMsg(1, T0))).finish(), 1, /UTF-8/],
+      ['invalid UTF-8 metadata name', pw().bytesField(3, pw().uint(1, MetricType.COUNTER).bytesField(2, Uint8Array.from([0x6d, 0xff]))).finish(), 1, /UTF-8/],
       ['v2 missing __name__', encodeV2([{ labels: { job: 'x' } }]), 2, /__name__/],
       ['v2 duplicate label', encodeV2([{ labels: [['__name__', 'd'], ['a', '1'], ['a', '2']] }]), 2, /"a" more than once/],
       ['v2 bad label ref', encodeV2Raw({ symbols: ['', '__name__', 'm'], timeseries: [{ labelsRefs: [1, 9] }] }), 2, /symbol 9/],
@@ -306,6 +316,31 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     const m = parseExposition(await getMetrics(server));
     const expected = find(m, 'augur_expected', { metric: 'merged_meta_gauge' })[0]!.value;
     assert.ok(Math.abs(expected - 10) < 5, `scored as a counter (rate about 10/s): ${expected}`);
+  });
+
+  it('takes the kind from a 2.0 series sent with its type and no samples', async () => {
+    const climb = (from: number) => series(40, (k) => 1000 + 10 * (from + k) + noise(k), T0 + from * 1000);
+    assert.equal((await postProto(server, encodeV2([{ labels: { __name__: 'v2_meta_only', job: 'kind2' }, samples: climb(0) }]), 2)).status, 204);
+    let m = parseExposition(await getMetrics(server));
+    assert.ok(find(m, 'augur_expected', { metric: 'v2_meta_only' })[0]!.value > 500, 'a gauge without a type');
+    assert.equal((await postProto(server, encodeV2([{ labels: { __name__: 'v2_meta_only', job: 'kind2' }, samples: [], type: MetricType.COUNTER }]), 2)).status, 204);
+    assert.equal((await postProto(server, encodeV2([{ labels: { __name__: 'v2_meta_only', job: 'kind2' }, samples: climb(40) }]), 2)).status, 204);
+    m = parseExposition(await getMetrics(server));
+    const expected = find(m, 'augur_expected', { metric: 'v2_meta_only' })[0]!.value;
+    assert.ok(Math.abs(expected - 10) < 5, `a counter now (rate about 10/s): ${expected}`);
+  });
+
+  it('drops a sample more than 10 minutes ahead of its clock, which would freeze the series', async () => {
+    const now = Date.now();
+    const at = (t: number, v = 1) => encodeV2([{ labels: { __name__: 'from_the_future', job: 'j' }, samples: [{ value: v, timestamp: t }] }]);
+    const before = parseExposition(await getMetrics(server));
+    assertWrittenHeaders(await postProto(server, at(now - 30_000), 2), 1, 0, 0);
+    assertWrittenHeaders(await postProto(server, at(now + 10 * 365 * 86_400_000, 2), 2), 0, 0, 0);
+    // Within the tolerance for clock skew between hosts: written.
+    assertWrittenHeaders(await postProto(server, at(now + 5 * 60_000, 3), 2), 1, 0, 0);
+    assertWrittenHeaders(await postProto(server, at(now + 5 * 60_000 + 15_000, 4), 2), 1, 0, 0);
+    const after = parseExposition(await getMetrics(server));
+    assert.equal(counterValue(after, 'augur_samples_too_far_ahead_total') - counterValue(before, 'augur_samples_too_far_ahead_total'), 1);
   });
 
   it('switches a series to the kind its metadata gives when metadata arrives later', async () => {
@@ -406,6 +441,7 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     await postProto(server, dup);
     await postProto(server, dup);
     await postRaw(server, compress(dup), { contentType: 'application/json' });
+    await postRaw(server, compress(dup), { contentType: '' });
     await postRaw(server, compress(dup), { encoding: 'gzip' });
     await postRaw(server, Buffer.from([0x80]));
     await postRaw(server, new Uint8Array(0), { method: 'GET' });
@@ -413,14 +449,14 @@ for (const [mode, threads] of [['decoding in a worker thread', 1], ['decoding on
     const after = parseExposition(await getMetrics(server));
     const delta = (name: string, labels: Record<string, string>): number => counterValue(after, name, labels) - counterValue(before, name, labels);
     assert.equal(delta('augur_write_requests_rejected_total', { reason: 'duplicate_label_name' }), 2);
-    assert.equal(delta('augur_write_requests_rejected_total', { reason: 'unsupported_media_type' }), 1);
+    assert.equal(delta('augur_write_requests_rejected_total', { reason: 'unsupported_media_type' }), 2);
     assert.equal(delta('augur_write_requests_rejected_total', { reason: 'unsupported_encoding' }), 1);
     assert.equal(delta('augur_write_requests_rejected_total', { reason: 'snappy_corrupt' }), 1);
     assert.equal(delta('augur_write_requests_rejected_total', { reason: 'method_not_allowed' }), 1);
     assert.equal(delta('augur_write_requests_rejected_total', { reason: 'odd_label_refs' }), 1);
     assert.equal(delta('augur_samples_rejected_total', { reason: 'duplicate_label_name' }), 4);
     assert.equal(delta('augur_http_requests_total', { handler: '/api/v1/write', code: '400' }), 4);
-    assert.equal(delta('augur_http_requests_total', { handler: '/api/v1/write', code: '415' }), 2);
+    assert.equal(delta('augur_http_requests_total', { handler: '/api/v1/write', code: '415' }), 3);
     assert.equal(delta('augur_http_requests_total', { handler: '/api/v1/write', code: '405' }), 1);
     // Accepted samples are counted too.
     const ok = await postProto(server, encodeV1([{ labels: { __name__: 'counted' }, samples: series(7, (k) => k) }]));

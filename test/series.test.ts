@@ -915,7 +915,7 @@ selectors:
       const r = new WireReader();
       r.reset(raw);
       decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-      pipeline.ingest(batch, 1);
+      pipeline.ingest(batch, Date.now());
     };
     const T0 = 1_700_000_000_000;
     const at = (i: number, v: number) => [{ labels: { __name__: 'other', job: 'a' }, samples: [{ value: 1, timestamp: T0 + i * 15_000 }] }, { labels: { __name__: 'jobs_done', job: 'a' }, samples: [{ value: v, timestamp: T0 + i * 15_000 }] }];
@@ -961,7 +961,7 @@ describe('counter rates', () => {
       const r = new WireReader();
       r.reset(raw);
       decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-      pipeline.ingest(batch, 1);
+      pipeline.ingest(batch, Date.now());
       const lower = pipeline.scorer.lower[0]!;
       if (lower === lower) minBand = Math.min(minBand, lower);
       const f = pipeline.forecast!;

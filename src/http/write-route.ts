@@ -102,8 +102,14 @@ function zeroCountsUnlessSet(req: FastifyRequest, reply: FastifyReply, payload: 
 
 const SAMPLES_WRITTEN = 'x-prometheus-remote-write-samples-written';
 
+/** Whether the request is remote write 2.0, read as the decoder reads it (a bad type is not). */
 export function isV2(contentType: string | undefined): boolean {
-  return contentType !== undefined && /proto\s*=\s*"?io\.prometheus\.write\.v2\.request/i.test(contentType);
+  if (contentType === undefined || !/v2/i.test(contentType)) return false;
+  try {
+    return protocolOf(contentType) === PROTO_V2;
+  } catch {
+    return false;
+  }
 }
 
 export function writtenHeaders(reply: FastifyReply, samples: number, histograms: number, exemplars: number): void {

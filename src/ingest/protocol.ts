@@ -17,11 +17,14 @@ export function protocolOf(contentType: string | undefined): number {
     throw new AugurError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${JSON.stringify(media)}: expected application/x-protobuf`);
   }
   let version = PROTO_V1;
+  let named = false;
   for (let i = 1; i < parts.length; i++) {
     const eq = parts[i]!.indexOf('=');
     if (eq < 0) continue;
     const key = parts[i]!.slice(0, eq).trim().toLowerCase();
     if (key !== 'proto') continue;
+    if (named) throw new AugurError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type names proto= more than once');
+    named = true;
     let value = parts[i]!.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     const v = value.toLowerCase();
