@@ -129,6 +129,11 @@ describe('value and text formatting', () => {
     // Parameter names are case-insensitive.
     assert.equal(wantsOpenMetrics('application/openmetrics-text;Q=0.1, text/plain;q=0.5'), false);
     assert.equal(wantsOpenMetrics('application/openmetrics-text; Q = 0.9, text/plain;q=0.5'), true);
+    // A version it does not write (2.0.0) is not OpenMetrics 1.0.0; application/* covers OpenMetrics.
+    assert.equal(wantsOpenMetrics('application/openmetrics-text;version=2.0.0'), false);
+    assert.equal(wantsOpenMetrics('application/openmetrics-text;version=2.0.0,application/openmetrics-text;version=1.0.0;q=0.5,text/plain;q=0.4'), true);
+    assert.equal(wantsOpenMetrics('application/*'), true);
+    assert.equal(wantsOpenMetrics('application/*;q=0.5,text/*;q=0.8'), false);
   });
 
   it('gzips only when Accept-Encoding takes gzip', () => {

@@ -26,10 +26,27 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
     const [media, ...params] = part.trim().split(';');
     const q = weight(params);
     const m = media!.trim().toLowerCase();
-    if (m === 'application/openmetrics-text') om = Math.max(om, q);
-    else if (m === 'text/plain' || m === '*/*') text = Math.max(text, m === '*/*' ? q - 0.001 : q);
+    // A wildcard weighs a hair less than the type it covers, and */* goes to the text format.
+    if (m === 'application/openmetrics-text') {
+      if (openMetricsVersionServed(params)) om = Math.max(om, q);
+    } else if (m === 'application/*') om = Math.max(om, q - 0.001);
+    else if (m === 'text/plain') text = Math.max(text, q);
+    else if (m === '*/*' || m === 'text/*') text = Math.max(text, q - 0.001);
   }
   return om > 0 && om >= text;
+}
+
+/** OpenMetrics 1.0.0 is served to a request for 1.0.0, for 0.0.1 (the same text as Prometheus reads
+ * it) or for no version; another version (2.0.0) is not, and the text format answers instead. */
+function openMetricsVersionServed(params: string[]): boolean {
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === 'version') {
+      const v = p.slice(eq + 1).trim();
+      return v === '1.0.0' || v === '0.0.1';
+    }
+  }
+  return true;
 }
 
 /** True when the client's Accept-Encoding header takes gzip (a weight of 0 refuses it). */
