@@ -79,6 +79,36 @@ test('level shift: alerts at once, then the moved level re-baselines and stops a
   assert.ok(Math.abs(s.expected[0]! - 35) < 2);
 });
 
+test('a lasting level shift past the band stays anomalous for level_shift_hold, then is the new normal; a return ends it', () => {
+  const STEP = 5000; // 5 s scrapes: the models take the new level in about a minute
+  const run = (hold: string, backAfter: number): string => {
+    const s = scorer(profileSchema.parse({ level_shift_hold: hold }));
+    const g = gaussian(5);
+    let runs = '';
+    for (let i = 0; i < 1200; i++) {
+      const shifted = i >= 600 && (backAfter === 0 || i < 600 + backAfter);
+      s.observe(0, T0 + i * STEP, (shifted ? 1.7 : 0.2) + 0.02 * g());
+      if (i >= 600) runs += s.severity[0]! >= 2 ? 'A' : s.anomaly[0] === 1 ? 'a' : '.';
+    }
+    return runs;
+  };
+  const held = run('15m', 0);
+  // Flagged from the onset, at medium severity or above, for the 15 minutes after the shift is
+  // confirmed (a held-anomaly alert needs 5m), and not after.
+  const flagged = held.indexOf('.');
+  assert.ok(flagged >= 180 && flagged <= 200, `anomalous for ${flagged} samples: ${held.slice(0, 220)}`);
+  assert.ok(!held.slice(0, 180).includes('a'), 'medium severity or above while held');
+  assert.ok(!held.slice(flagged).includes('A') && !held.slice(flagged).includes('a'), 'the new level is normal afterwards');
+  // Without the hold the shift is absorbed in about a minute.
+  const notHeld = run('0s', 0).indexOf('.');
+  assert.ok(notHeld < 30, `unheld: ${notHeld}`);
+  // Back to the old level after 5 minutes: the hold ends with the shift, within two minutes.
+  const back = run('15m', 60);
+  const end = back.indexOf('.', 60);
+  assert.ok(end >= 60 && end < 84, `anomalous until ${end}: ${back.slice(0, 120)}`);
+  assert.ok(!back.slice(end).includes('A'));
+});
+
 test('slowly drifting level does not keep alerting', () => {
   const s = scorer();
   const g = gaussian(14);

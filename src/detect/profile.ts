@@ -16,6 +16,8 @@ export const seasonalitySchema = z.union([
     .refine((s) => parseDurationMs(s) >= 60_000, 'period must be at least 1m'),
 ]);
 
+const holdSchema = z.string().regex(DURATION_RE, 'a Prometheus duration such as 15m, or 0s');
+
 export const detectorsSchema = z.strictObject({
   robust: z.boolean().default(true),
   seasonal: z.boolean().default(true),
@@ -34,6 +36,9 @@ export const detectorsSchema = z.strictObject({
  * - `detectors`: each detector on or off.
  * - `warmup_samples`: samples before scores are reported and before any alert (at most 60).
  * - `min_duration`: consecutive samples past the threshold before `augur_anomaly` turns 1.
+ * - `level_shift_hold`: after a lasting shift of the level past the band, the models take the new
+ *   level as normal within minutes; the series stays anomalous this long (sample time) from that
+ *   moment, so that a held-anomaly alert can fire on it. `0s`: not held.
  */
 export const profileSchema = z.strictObject({
   sensitivity: z.number().gt(0).max(0.5).default(1e-4),
@@ -41,6 +46,7 @@ export const profileSchema = z.strictObject({
   detectors: detectorsSchema.prefault({}),
   warmup_samples: z.number().int().min(1).max(60).default(30),
   min_duration: z.number().int().min(1).max(1000).default(1),
+  level_shift_hold: holdSchema.default('15m'),
 });
 
 export type ScoringProfile = z.output<typeof profileSchema>;
@@ -60,6 +66,7 @@ export const profileOverridesSchema = z.strictObject({
     .optional(),
   warmup_samples: z.number().int().min(1).max(60).optional(),
   min_duration: z.number().int().min(1).max(1000).optional(),
+  level_shift_hold: holdSchema.optional(),
 });
 export type ProfileOverrides = z.output<typeof profileOverridesSchema>;
 
@@ -73,6 +80,7 @@ export function applyOverrides(base: ScoringProfile, overrides: ProfileOverrides
     detectors: { ...base.detectors, ...stripUndefined(overrides.detectors ?? {}) },
     warmup_samples: overrides.warmup_samples ?? base.warmup_samples,
     min_duration: overrides.min_duration ?? base.min_duration,
+    level_shift_hold: overrides.level_shift_hold ?? base.level_shift_hold,
   };
 }
 

@@ -5,7 +5,7 @@ import { ForestDetector } from './forest-detector.js';
 import { HoltWinters } from './holt-winters.js';
 import { Likelihood } from './likelihood.js';
 import { logUpperTail, upperTailInverse } from './normal.js';
-import { DETECTOR_NAMES, seasonPeriodMs, type ScoringProfile } from './profile.js';
+import { DETECTOR_NAMES, parseDurationMs, seasonPeriodMs, type ScoringProfile } from './profile.js';
 import { Recurrence } from './recurrence.js';
 import { RobustLevel } from './robust.js';
 import { Seasonal, SeasonMode } from './seasonal.js';
@@ -108,6 +108,10 @@ export class Scorer implements SeriesComponent {
   private suppress = new Uint16Array(0);
   /** Last raw score per detector, for explain(). */
   private lastRaw = new Float32Array(0);
+  /** Level-shift hold: until when (sample time), the shift held (value units), its severity. */
+  private holdUntil = new Float64Array(0);
+  private holdShift = new Float32Array(0);
+  private holdSev = new Uint8Array(0);
 
   // Per-profile constants, resolved once.
   private readonly pEnabled: Uint8Array;
@@ -118,6 +122,7 @@ export class Scorer implements SeriesComponent {
   private readonly pZ: Float64Array;
   private readonly pBandK: Float64Array;
   private readonly pPeriod: Float64Array;
+  private readonly pHoldMs: Float64Array;
 
   private readonly oR = new DetectorOutput();
   private readonly oS = new DetectorOutput();
@@ -134,6 +139,7 @@ export class Scorer implements SeriesComponent {
     this.pZ = new Float64Array(k * 5);
     this.pBandK = new Float64Array(k);
     this.pPeriod = new Float64Array(k);
+    this.pHoldMs = new Float64Array(k);
     profiles.forEach((p, i) => {
       DETECTOR_NAMES.forEach((name, d) => { this.pEnabled[i * ND + d] = p.detectors[name] ? 1 : 0; });
       this.pWarmup[i] = p.warmup_samples;
@@ -146,6 +152,7 @@ export class Scorer implements SeriesComponent {
       this.pZ[i * 5 + 4] = zOfTail(Math.pow(sens, 3));
       this.pBandK[i] = upperTailInverse(p.sensitivity / 2);
       this.pPeriod[i] = p.detectors.seasonal ? seasonPeriodMs(p) : 0;
+      this.pHoldMs[i] = parseDurationMs(p.level_shift_hold);
     });
   }
 
@@ -178,6 +185,9 @@ export class Scorer implements SeriesComponent {
     this.calM2 = yield* grown(this.calM2, capacity, used);
     this.suppress = yield* grown(this.suppress, capacity, used);
     this.lastRaw = yield* grown(this.lastRaw, capacity, used, ND);
+    this.holdUntil = yield* grown(this.holdUntil, capacity, used);
+    this.holdShift = yield* grown(this.holdShift, capacity, used);
+    this.holdSev = yield* grown(this.holdSev, capacity, used);
     yield* this.robust.grow(capacity, used);
     yield* this.seasonal.grow(capacity, used);
     yield* this.hw.grow(capacity, used);
@@ -214,6 +224,9 @@ export class Scorer implements SeriesComponent {
     this.calM2[id] = 0;
     this.suppress[id] = 0;
     this.lastRaw.fill(0, id * ND, id * ND + ND);
+    this.holdUntil[id] = 0;
+    this.holdShift[id] = 0;
+    this.holdSev[id] = 0;
     this.robust.reset(id);
     this.seasonal.reset(id);
     this.seasonal.period[id] = this.pPeriod[0]!;
@@ -295,6 +308,7 @@ export class Scorer implements SeriesComponent {
         this.seasonal.shift(id, shift);
         this.hw.shift(id, shift);
         this.driftEvents++;
+        if (n > this.pWarmup[p]!) this.holdShiftOf(id, p, tMs, shift, sd);
       }
     }
 
@@ -389,14 +403,42 @@ export class Scorer implements SeriesComponent {
     const past = zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2);
     const over = past ? Math.min(this.over[id]! + 1, 65535) : 0;
     this.over[id] = over;
-    if (past && over >= this.pMinDur[p]!) {
+    const held = this.holdUntil[id]! > tMs ? this.holdSev[id]! : 0;
+    if ((past && over >= this.pMinDur[p]!) || held > 0) {
       if (!wasAnomalous) this.anomalySince[id] = tMs;
       this.anomaly[id] = 1;
-      this.severity[id] = zd <= this.pZ[pz + 2]! ? 1 : zd <= this.pZ[pz + 3]! ? 2 : zd <= this.pZ[pz + 4]! ? 3 : 4;
+      const sev = past ? this.severityOf(pz, zd) : 0;
+      this.severity[id] = sev > held ? sev : held;
     } else {
       this.anomaly[id] = 0;
       this.severity[id] = 0;
       this.anomalySince[id] = 0;
+    }
+  }
+
+  private severityOf(pz: number, z: number): number {
+    return z <= this.pZ[pz + 2]! ? 1 : z <= this.pZ[pz + 3]! ? 2 : z <= this.pZ[pz + 4]! ? 3 : 4;
+  }
+
+  /**
+   * A confirmed lasting shift: held anomalous for the profile's level_shift_hold when the level
+   * moved past the band (in sigmas of the baseline before the shift, as a sample there would be
+   * judged). Shifts inside a hold add up, so that a return to the old level ends it.
+   */
+  private holdShiftOf(id: number, p: number, tMs: number, shift: number, sd: number): void {
+    const holdMs = this.pHoldMs[p]!;
+    if (!(holdMs > 0 && sd > 0)) return;
+    const total = this.holdUntil[id]! > tMs ? this.holdShift[id]! + shift : shift;
+    const z = Math.abs(total) / sd;
+    const pz = p * 5;
+    if (z > this.pZ[pz]!) {
+      this.holdUntil[id] = tMs + holdMs;
+      this.holdShift[id] = total;
+      this.holdSev[id] = this.severityOf(pz, z);
+    } else {
+      this.holdUntil[id] = 0;
+      this.holdShift[id] = 0;
+      this.holdSev[id] = 0;
     }
   }
 
