@@ -16,6 +16,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export const FUTURE_TOLERANCE_MS = 10 * 60_000;
 
+/**
+ * A counter's rate is known only as well as its sample times: a scrape a few milliseconds late
+ * changes a steady rate by a part in a thousand, which a perfectly steady counter would otherwise
+ * score as a many-sigma event. Prometheus takes scrape times to the millisecond and moves a late
+ * one by up to several.
+ */
+const RATE_JITTER_S = 0.01;
+/** Of an integer counter's smallest step (one event per interval): one event more or less is noise. */
+const RATE_QUANTUM_SHARE = 0.5;
+
 /** Counts the pipeline keeps for Augur's own metrics; plain numbers, read at scrape time. */
 export class PipelineStats {
   samplesScored = 0;
@@ -221,6 +231,7 @@ export class Pipeline {
       return;
     }
     let x = value;
+    let resolution = 0;
     const counter = reg.kind[id] === KIND_COUNTER;
     if (counter) {
       const c = this.counters;
@@ -231,10 +242,12 @@ export class Pipeline {
       if (prev !== prev) return;
       const dt = (tMs - prevT) / 1000;
       x = (value >= prev ? value - prev : value) / dt;
+      const integer = value === Math.floor(value) && prev === Math.floor(prev);
+      resolution = ((x < 0 ? -x : x) * RATE_JITTER_S + (integer ? RATE_QUANTUM_SHARE : 0)) / dt;
     }
     const scorer = this.scorer;
     this.last.value[id] = x;
-    scorer.observe(id, tMs, x);
+    scorer.observe(id, tMs, x, resolution);
     reg.exposed[id] = 1;
     this.stats.samplesScored++;
     if (this.forecast !== null) this.forecast.observe(id, tMs, x);

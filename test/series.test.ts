@@ -946,6 +946,39 @@ selectors:
 });
 
 describe('counter rates', () => {
+  it('are scored at their resolution: a scrape a few ms late or one event more is not an anomaly, a fivefold rate is', () => {
+    const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'), { peers: false });
+    const T0 = Date.now() - 3 * 3_600_000;
+    const ids = new Map<string, number>();
+    const flags = new Map<string, string>();
+    let burst = 0;
+    for (let i = 0; i < 600; i++) {
+      // Prometheus-style 5 s scrapes, three of them 3 ms late (Prometheus keeps the millisecond).
+      const t = T0 + i * 5000 + (i === 200 || i === 300 || i === 400 ? 3 : 0);
+      burst += i >= 450 ? 5 : 1;
+      const raw = encodeV1([
+        { labels: { __name__: 'steady_total', job: 'a' }, samples: [{ value: i, timestamp: t }] },
+        { labels: { __name__: 'once_a_minute_total', job: 'a' }, samples: [{ value: Math.floor(i / 12), timestamp: t }] },
+        { labels: { __name__: 'bursting_total', job: 'a' }, samples: [{ value: burst, timestamp: t }] },
+      ]);
+      const batch = new Batch();
+      batch.reset(raw);
+      const r = new WireReader();
+      r.reset(raw);
+      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+      pipeline.ingest(batch, Date.now());
+      for (const name of ['steady_total', 'once_a_minute_total', 'bursting_total']) {
+        if (!ids.has(name)) ids.set(name, pipeline.registry.names.indexOf(name));
+        if (i >= 100) flags.set(name, (flags.get(name) ?? '') + String(pipeline.scorer.severity[ids.get(name)!]));
+      }
+    }
+    assert.match(flags.get('steady_total')!, /^0+$/, 'timing jitter of a steady counter');
+    assert.match(flags.get('once_a_minute_total')!, /^0+$/, 'one event a minute');
+    const burstFlags = flags.get('bursting_total')!;
+    assert.match(burstFlags.slice(0, 350), /^0+$/);
+    assert.ok(burstFlags.slice(350, 420).split('').every((c) => Number(c) >= 2), burstFlags.slice(350, 420));
+  });
+
   it('never have a negative band, forecast or forecast interval', () => {
     const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'));
     const rnd = prng(7);

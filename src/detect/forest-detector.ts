@@ -4,6 +4,7 @@ import { grown, type GrowSteps } from '../series/component.js';
 import type { Detector, DetectorOutput } from './detector.js';
 import { FEATURES, Forest, trainForest } from './forest.js';
 import type { TrainJob, TrainResult } from './forest-worker.js';
+import { scaleFloor } from './robust.js';
 
 /** Feature rows kept per peer group for training (a ring, refreshed by strided sampling). */
 export const ROWS = 256;
@@ -131,7 +132,7 @@ export class ForestDetector implements Detector {
     const vl = this.volLong[id]! === 0 ? ad : this.volLong[id]! + 0.01 * (ad - this.volLong[id]!);
     this.volShort[id] = vs;
     this.volLong[id] = vl;
-    const eps = 1e-9 + 1e-6 * (x < 0 ? -x : x);
+    const eps = scaleFloor(x);
     const m = this.moving[id]!;
     this.moving[id] = m + (((ad > eps ? 65535 : 0) - m) >> 7);
     fv[3] = clip(d / (vl * 1.2533 + eps));

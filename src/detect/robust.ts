@@ -8,9 +8,21 @@ const SCALE_RATE = 0.02;
 /** Residuals are clipped at this many sigmas before they move level or scale. */
 const CLIP = 3;
 
-/** Scale floor relative to the level, so a flat series still has a finite (tiny) noise scale. */
+/** The resolution of the sample being scored (see `Scorer.observe`), added to every scale floor. */
+let resolution = 0;
+
+/** Set by the scorer before each sample's detectors run (one module value: no argument through every detector). */
+export function setResolution(r: number): void {
+  resolution = r;
+}
+
+/**
+ * Scale floor relative to the level, so a flat series still has a finite (tiny) noise scale, plus
+ * the resolution of the value itself: a counter's rate cannot be known better than its timing
+ * jitter and its smallest increment allow.
+ */
 export function scaleFloor(level: number): number {
-  return 1e-6 * (level < 0 ? -level : level) + 1e-9;
+  return 1e-6 * (level < 0 ? -level : level) + 1e-9 + resolution;
 }
 
 /**

@@ -7,7 +7,7 @@ import { Likelihood } from './likelihood.js';
 import { logUpperTail, upperTailInverse } from './normal.js';
 import { DETECTOR_NAMES, parseDurationMs, seasonPeriodMs, type ScoringProfile } from './profile.js';
 import { Recurrence } from './recurrence.js';
-import { RobustLevel } from './robust.js';
+import { RobustLevel, setResolution } from './robust.js';
 import { Seasonal, SeasonMode } from './seasonal.js';
 
 const D_ROBUST = 0, D_SEASONAL = 1, D_HW = 2, D_FOREST = 3;
@@ -259,8 +259,10 @@ export class Scorer implements SeriesComponent {
   start(): void { this.forest.start(); }
   stop(): Promise<void> { return this.forest.stop(); }
 
-  observe(id: number, tMs: number, x: number): void {
+  /** `resolution`: how finely x is known (a counter's rate: timing jitter, one increment), 0 for exact. */
+  observe(id: number, tMs: number, x: number, resolution = 0): void {
     if (!(x - x === 0)) return; // NaN or infinite never reaches state
+    setResolution(resolution);
     const p = this.profileOf[id]!;
     const en = p * ND;
     const useSeasonal = this.pEnabled[en + D_SEASONAL] === 1;
@@ -434,7 +436,11 @@ export class Scorer implements SeriesComponent {
     if (z > this.pZ[pz]!) {
       this.holdUntil[id] = tMs + holdMs;
       this.holdShift[id] = total;
-      this.holdSev[id] = this.severityOf(pz, z);
+      // Its sigmas are judged against a baseline the shift has already widened: the severity the
+      // shift had while it was being confirmed counts too.
+      const sev = this.severityOf(pz, z);
+      const before = this.severity[id]!;
+      this.holdSev[id] = sev > before ? sev : before;
     } else {
       this.holdUntil[id] = 0;
       this.holdShift[id] = 0;
