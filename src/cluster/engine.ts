@@ -299,7 +299,7 @@ export class PeerEngine implements SeriesComponent {
       const dens = this.densityScore[id]!;
       this.peerOutlierScore[id] = e > dens ? e : dens;
     }
-    sets.set(id, x);
+    sets.set(id, set, x);
     const was = this.flag[id]!;
     if (anomalous !== was) {
       this.flag[id] = anomalous;

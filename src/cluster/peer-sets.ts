@@ -11,13 +11,17 @@ export const MIN_PEERS = 3;
  * among user, system and iowait, it is compared with the idle time of the same cpu on the other
  * nodes.
  *
- * Each set keeps its members' latest values in member order (`posInSet`), so that a set's median
- * reads one dense array rather than one cache line per member, and scores against the median and
- * robust scale of its last complete round of samples.
+ * A sample writes its series' latest value (an array by series id: requests carry series in id
+ * order, so these writes are dense) and counts towards its set's round; once per round, after as
+ * many samples as the set has members, the set's median and robust scale are taken again from its
+ * members' latest values. Sets are small (one per cpu and mode, bucket, status code), and a
+ * per-set array of values would cost the sample path a scattered read per set.
  */
 export class PeerSets {
   setOf = new Int32Array(0);
   private posInSet = new Int32Array(0);
+  /** Each series' latest value, NaN before its first and after a stale marker. */
+  private latestValue = new Float64Array(0);
 
   private size = new Int32Array(0);
   private pending = new Int32Array(0);
@@ -25,7 +29,6 @@ export class PeerSets {
   /** 1 / (robust scale x tolerance) of the set's last complete round; 0 while it cannot be scored. */
   invTol = new Float64Array(0);
   private members: Int32Array[] = [];
-  private values: Float64Array[] = [];
   private keys: (string | undefined)[] = [];
   private byKey = new Map<string, number>();
   private free: number[] = [];
@@ -36,11 +39,13 @@ export class PeerSets {
   *grow(capacity: number, used: () => number): GrowSteps {
     this.setOf = yield* grown(this.setOf, capacity, used);
     this.posInSet = yield* grown(this.posInSet, capacity, used);
+    this.latestValue = yield* grown(this.latestValue, capacity, used);
   }
 
   initIds(from: number, to: number): void {
     this.setOf.fill(-1, from, to);
     this.posInSet.fill(-1, from, to);
+    this.latestValue.fill(NaN, from, to);
   }
 
   /** Adds series `id` to the set of `key`, made when it is the first member. */
@@ -53,12 +58,9 @@ export class PeerSets {
       const bigger = new Int32Array(Math.max(4, n * 2));
       bigger.set(members);
       this.members[s] = members = bigger;
-      const values = new Float64Array(bigger.length);
-      values.set(this.values[s]!);
-      this.values[s] = values;
     }
     members[n] = id;
-    this.values[s]![n] = NaN;
+    this.latestValue[id] = NaN;
     this.posInSet[id] = n;
     this.setOf[id] = s;
     this.size[s] = n + 1;
@@ -71,10 +73,8 @@ export class PeerSets {
     const members = this.members[s]!;
     const last = this.size[s]! - 1;
     const pos = this.posInSet[id]!;
-    const values = this.values[s]!;
     const moved = members[last]!;
     members[pos] = moved;
-    values[pos] = values[last]!;
     this.posInSet[moved] = pos;
     this.size[s] = last;
     this.setOf[id] = -1;
@@ -87,16 +87,14 @@ export class PeerSets {
    * Records series `id`'s latest value; after as many samples as the set has members, its median
    * and scale are taken again.
    */
-  set(id: number, x: number): void {
-    const s = this.setOf[id]!;
-    this.values[s]![this.posInSet[id]!] = x;
+  set(id: number, s: number, x: number): void {
+    this.latestValue[id] = x;
     if (++this.pending[s]! >= this.size[s]!) this.rescore(s);
   }
 
   /** Takes series `id`'s value out of its set's median until its next sample (a stale marker). */
   clear(id: number): void {
-    const s = this.setOf[id]!;
-    if (s >= 0) this.values[s]![this.posInSet[id]!] = NaN;
+    this.latestValue[id] = NaN;
   }
 
   /** Members of series `id`'s set, itself included. */
@@ -113,18 +111,18 @@ export class PeerSets {
 
   /** Series `id`'s latest value, NaN before its first and after a stale marker. */
   latest(id: number): number {
-    const s = this.setOf[id]!;
-    return s < 0 ? NaN : this.values[s]![this.posInSet[id]!]!;
+    return this.setOf[id]! < 0 ? NaN : this.latestValue[id]!;
   }
 
   private rescore(s: number): void {
     this.pending[s] = 0;
-    const values = this.values[s]!;
+    const members = this.members[s]!;
+    const latest = this.latestValue;
     const n = this.size[s]!;
     const a = this.scratch;
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const v = values[i]!;
+      const v = latest[members[i]!]!;
       if (v === v) a[m++] = v;
     }
     if (m < MIN_PEERS) {
@@ -158,11 +156,9 @@ export class PeerSets {
       }
       this.keys.push(undefined);
       this.members.push(new Int32Array(0));
-      this.values.push(new Float64Array(0));
     }
     this.keys[s] = key;
     this.members[s] = new Int32Array(4);
-    this.values[s] = new Float64Array(4);
     this.size[s] = 0;
     this.pending[s] = 0;
     this.median[s] = NaN;
@@ -175,7 +171,6 @@ export class PeerSets {
     this.byKey.delete(this.keys[s]!);
     this.keys[s] = undefined;
     this.members[s] = new Int32Array(0);
-    this.values[s] = new Float64Array(0);
     this.free.push(s);
   }
 
