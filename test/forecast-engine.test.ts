@@ -305,3 +305,20 @@ test('a level shift is held back as an outlier for two buckets at most', () => {
   for (const v of bucketsAfter.slice(2)) assert.ok(Math.abs(v - (1e6 + 50.5)) < 1e6 / 200, String(v));
   assert.ok(Math.abs(e.predict(0, NAIVE, STEP, STEP) - (1e6 + 50.5)) < 1, 'naive follows the latest sample');
 });
+
+test('the interval appears once the model has been checked against 3 outcomes, not after the first', () => {
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m'], models: { lstm: false } })]);
+  e.resize(1);
+  e.reset(0);
+  const T0 = 1_700_000_000_000;
+  let first = -1;
+  for (let i = 0; i < 480 && first < 0; i++) {
+    e.observe(0, T0 + i * 15_000, 10 + Math.sin(i));
+    if (Number.isFinite(e.lower[0]![0]!)) first = i;
+    // The point forecast is there from the first bucket on.
+    if (i >= 20) assert.ok(Number.isFinite(e.forecast[0]![0]!));
+  }
+  // 5-minute buckets, outcomes 5 minutes after each origin: three checks take at least 15 minutes
+  // after the first bucket closes (one check came after under 7 minutes).
+  assert.ok(first >= 4 * 15 && first <= 4 * 30, `interval from minute ${first / 4}`);
+});

@@ -976,8 +976,10 @@ export class ForecastEngine implements SeriesComponent {
    * uncorrected f, so the correction does not feed back into itself. The LSTM is not corrected
    * (see `correction`): its interval is widened to take its point instead.
    */
-  private publish(id: number, prof: Profile, h: number, cell: number, fOff: number, a: number): void {
+  private publish(id: number, prof: Profile, h: number, cell: number, fOff: number, errorScale: number): void {
     const t = prof.intervals;
+    // One or two outcomes say little about the error: no interval (nor correction) until three.
+    const a = this.evals[h]![id]! >= MIN_EVALS ? errorScale : NaN;
     const f = this.anchor[id]! + fOff;
     const point = a === a ? f + this.correction(prof, cell) * a : f;
     const lo = f + t.lowerQ(cell, 0) * a;
@@ -1300,7 +1302,7 @@ export class ForecastEngine implements SeriesComponent {
     const hMs = this.horizonMs[h]!;
     let c = this.chosen[h]![id]!;
     if (c === NO_MODEL) c = SES;
-    const a = this.mae[h]![id * MODEL_COUNT + c]!;
+    const a = this.evals[h]![id]! >= MIN_EVALS ? this.mae[h]![id * MODEL_COUNT + c]! : NaN;
     const cell = c * this.horizonMs.length + h;
     const n = Math.max(1, Math.floor(steps));
     for (let i = 1; i <= n; i++) {
