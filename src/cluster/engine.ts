@@ -6,7 +6,7 @@ import { startWorker } from '../workers.js';
 import { clusterSchema, type ClusterConfig, type ClusterConfigInput } from './config.js';
 import { SCALARS } from './features.js';
 import { medianInPlace } from './robust.js';
-import { MIN_PEERS, PeerSets, peerSetKey } from './peer-sets.js';
+import { INV_TOL, MEDIAN, PeerSets, STATS, peerSetKey } from './peer-sets.js';
 import { clusterRound, transferables, type GroupResult, type RoundInput, type RoundOutput, type RoundState } from './round.js';
 
 /** Buckets per window: each series keeps R bucket means of its recent window (R * 4 bytes). */
@@ -285,12 +285,13 @@ export class PeerEngine implements SeriesComponent {
     // does not flag a series. Without enough peers the MAD score fades out.
     const sets = this.sets;
     const set = sets.setOf[id]!;
-    const invTol = sets.invTol[set]!;
+    const stats = sets.stats;
+    const invTol = stats[set * STATS + INV_TOL]!;
     const mad = this.madScore[id]!;
     if (invTol > 0 || mad > 0) {
       let q = 0;
       if (invTol > 0) {
-        const r = (x - sets.median[set]!) * invTol;
+        const r = (x - stats[set * STATS + MEDIAN]!) * invTol;
         q = r * r * r * r;
         q = q / (1 + q);
       }

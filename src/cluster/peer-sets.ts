@@ -1,8 +1,11 @@
-import { growF64, growI32, grown, type GrowSteps } from '../series/component.js';
+import { growF64, grown, type GrowSteps } from '../series/component.js';
 import { medianInPlace } from './robust.js';
 
 /** Fewest peers with a value (the series included) for a robust median and scale to mean anything. */
 export const MIN_PEERS = 3;
+
+/** Fields of `PeerSets.stats`, STATS per set. */
+export const MEDIAN = 0, INV_TOL = 1, PENDING = 2, SIZE = 3, STATS = 4;
 
 /**
  * The peer sets of the MAD peer outlier score: the members of a peer group that agree on every
@@ -23,11 +26,12 @@ export class PeerSets {
   /** Each series' latest value, NaN before its first and after a stale marker. */
   private latestValue = new Float64Array(0);
 
-  private size = new Int32Array(0);
-  private pending = new Int32Array(0);
-  median = new Float64Array(0);
-  /** 1 / (robust scale x tolerance) of the set's last complete round; 0 while it cannot be scored. */
-  invTol = new Float64Array(0);
+  /**
+   * Per set, side by side in one cache line: the median of its last complete round (MEDIAN),
+   * 1 / (robust scale x tolerance) then (INV_TOL, 0 while it cannot be scored), samples since
+   * (PENDING) and members (SIZE).
+   */
+  stats = new Float64Array(0);
   private members: Int32Array[] = [];
   private keys: (string | undefined)[] = [];
   private byKey = new Map<string, number>();
@@ -53,7 +57,7 @@ export class PeerSets {
     let s = this.byKey.get(key);
     if (s === undefined) s = this.open(key);
     let members = this.members[s]!;
-    const n = this.size[s]!;
+    const n = this.stats[s * STATS + SIZE]!;
     if (n === members.length) {
       const bigger = new Int32Array(Math.max(4, n * 2));
       bigger.set(members);
@@ -63,7 +67,7 @@ export class PeerSets {
     this.latestValue[id] = NaN;
     this.posInSet[id] = n;
     this.setOf[id] = s;
-    this.size[s] = n + 1;
+    this.stats[s * STATS + SIZE] = n + 1;
     if (this.scratch.length < n + 1) this.scratch = new Float64Array((n + 1) * 2);
   }
 
@@ -71,16 +75,16 @@ export class PeerSets {
     const s = this.setOf[id]!;
     if (s < 0) return;
     const members = this.members[s]!;
-    const last = this.size[s]! - 1;
+    const last = this.stats[s * STATS + SIZE]! - 1;
     const pos = this.posInSet[id]!;
     const moved = members[last]!;
     members[pos] = moved;
     this.posInSet[moved] = pos;
-    this.size[s] = last;
+    this.stats[s * STATS + SIZE] = last;
     this.setOf[id] = -1;
     this.posInSet[id] = -1;
     if (last === 0) this.close(s);
-    else if (last < MIN_PEERS) this.invTol[s] = 0;
+    else if (last < MIN_PEERS) this.stats[s * STATS + INV_TOL] = 0;
   }
 
   /**
@@ -89,7 +93,9 @@ export class PeerSets {
    */
   set(id: number, s: number, x: number): void {
     this.latestValue[id] = x;
-    if (++this.pending[s]! >= this.size[s]!) this.rescore(s);
+    const st = this.stats;
+    const at = s * STATS;
+    if (++st[at + PENDING]! >= st[at + SIZE]!) this.rescore(s);
   }
 
   /** Takes series `id`'s value out of its set's median until its next sample (a stale marker). */
@@ -100,13 +106,13 @@ export class PeerSets {
   /** Members of series `id`'s set, itself included. */
   peers(id: number): number {
     const s = this.setOf[id]!;
-    return s < 0 ? 0 : this.size[s]!;
+    return s < 0 ? 0 : this.stats[s * STATS + SIZE]!;
   }
 
   /** The median series `id` is scored against, NaN while its set cannot be scored. */
   medianOf(id: number): number {
     const s = this.setOf[id]!;
-    return s >= 0 && this.invTol[s]! > 0 ? this.median[s]! : NaN;
+    return s >= 0 && this.stats[s * STATS + INV_TOL]! > 0 ? this.stats[s * STATS + MEDIAN]! : NaN;
   }
 
   /** Series `id`'s latest value, NaN before its first and after a stale marker. */
@@ -115,10 +121,10 @@ export class PeerSets {
   }
 
   private rescore(s: number): void {
-    this.pending[s] = 0;
+    this.stats[s * STATS + PENDING] = 0;
     const members = this.members[s]!;
     const latest = this.latestValue;
-    const n = this.size[s]!;
+    const n = this.stats[s * STATS + SIZE]!;
     const a = this.scratch;
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -126,7 +132,7 @@ export class PeerSets {
       if (v === v) a[m++] = v;
     }
     if (m < MIN_PEERS) {
-      this.invTol[s] = 0;
+      this.stats[s * STATS + INV_TOL] = 0;
       return;
     }
     const med = medianInPlace(a, m);
@@ -139,30 +145,24 @@ export class PeerSets {
     let scale = 1.4826 * medianInPlace(a, m);
     if (!(scale > 0)) scale = 1.2533 * (meanAD / m);
     scale = Math.max(scale, 1e-9 * Math.max(1, Math.abs(med)));
-    this.median[s] = med;
-    this.invTol[s] = 1 / (scale * this.tolerance);
+    this.stats[s * STATS + MEDIAN] = med;
+    this.stats[s * STATS + INV_TOL] = 1 / (scale * this.tolerance);
   }
 
   private open(key: string): number {
     let s = this.free.pop();
     if (s === undefined) {
       s = this.keys.length;
-      if (this.size.length < s + 1) {
-        const cap = Math.max(16, (s + 1) * 2);
-        this.size = growI32(this.size, cap);
-        this.pending = growI32(this.pending, cap);
-        this.median = growF64(this.median, cap);
-        this.invTol = growF64(this.invTol, cap);
-      }
+      if (this.stats.length < (s + 1) * STATS) this.stats = growF64(this.stats, Math.max(16, (s + 1) * 2) * STATS);
       this.keys.push(undefined);
       this.members.push(new Int32Array(0));
     }
     this.keys[s] = key;
     this.members[s] = new Int32Array(4);
-    this.size[s] = 0;
-    this.pending[s] = 0;
-    this.median[s] = NaN;
-    this.invTol[s] = 0;
+    this.stats[s * STATS + SIZE] = 0;
+    this.stats[s * STATS + PENDING] = 0;
+    this.stats[s * STATS + MEDIAN] = NaN;
+    this.stats[s * STATS + INV_TOL] = 0;
     this.byKey.set(key, s);
     return s;
   }

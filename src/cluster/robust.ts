@@ -33,9 +33,25 @@ function swap(a: Float64Array, i: number, j: number): void {
   a[j] = t;
 }
 
+const SMALL = 16;
+
 /** Median of a[0..n), reordering a. NaN for n = 0. */
 export function medianInPlace(a: Float64Array, n: number): number {
   if (n === 0) return NaN;
+  if (n <= SMALL) {
+    // Peer sets are mostly this small: an insertion sort beats selection's partitioning there.
+    for (let i = 1; i < n; i++) {
+      const v = a[i]!;
+      let j = i - 1;
+      while (j >= 0 && a[j]! > v) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = v;
+    }
+    const h = n >> 1;
+    return n & 1 ? a[h]! : (a[h - 1]! + a[h]!) / 2;
+  }
   const h = n >> 1;
   const upper = select(a, n, h);
   if (n & 1) return upper;
