@@ -260,6 +260,11 @@ describe('CSV timestamps', () => {
     assert.equal(parseTimestamp(String(t / 1000)), t);
     assert.equal(parseTimestamp(String(t)), t);
     assert.equal(parseTimestamp('1704164645.5'), t + 500);
+    // Unix time in micro- and nanoseconds, told by magnitude; RFC 3339 with a space (as pandas writes).
+    assert.equal(parseTimestamp(String(t * 1000)), t);
+    assert.equal(parseTimestamp(`${t}000000`), t);
+    assert.equal(parseTimestamp('2024-01-02 05:04:05+02:00'), t);
+    assert.equal(parseTimestamp('2024-01-02 03:04:05.250Z'), t + 250);
     assert.equal(parseTimestamp(' 2024-01-02 03:04:05 '), t);
     assert.equal(parseTimestamp('2024-02-29 23:59:59'), Date.UTC(2024, 1, 29, 23, 59, 59));
     for (const bad of ['2024-13-01 00:00:00', '2024-02-30 00:00:00', '2023-02-29 00:00:00', '2024-01-01 24:00:00', '2024-01-01 00:60:00', '2024-01-01 00:00:60', '2024-00-10 00:00:00', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-04-31T12:00:00+02:00']) {
@@ -288,6 +293,10 @@ describe('CSV timestamps', () => {
     assert.ok(Number.isNaN(csv.value[0]) && Number.isNaN(csv.value[1]));
     assert.deepEqual([...csv.value.slice(2)], [Infinity, 1500]);
     assert.throws(() => parseSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,abc\n', 'f.csv'), (e: Error) => e instanceof AugurError && /^f\.csv:3: .*"abc"/.test(e.message));
+    for (const bad of ['0x10', '0b11', 'Infinity', '1e', '1_000']) {
+      assert.throws(() => parseSeriesCsv(`timestamp,value\n1704067200,${bad}\n`, 'g.csv'), /g\.csv:2/, bad);
+    }
+    assert.deepEqual([...parseSeriesCsv('timestamp,value\n1704067200,-.5\n1704067260,+2.\n1704067320,1E-3\n', 'h.csv').value], [-0.5, 2, 0.001]);
   });
 });
 
@@ -436,6 +445,10 @@ describe('backtest', () => {
       [['--input', join(folder, 'in'), '--output', file], /--output must be a folder.*existing\.csv is a file/],
       [['--input', join(folder, 'in'), '--output', join(folder, 'in')], /input would be overwritten/],
       [['--input', csv, '--output', csv], /input would be overwritten/],
+      // Mirrored into itself: outputs would overwrite inputs, and old outputs be read as inputs.
+      [['--input', join(folder, 'in'), '--output', join(folder, 'in', 'sub')], /inside --input/],
+      [['--input', join(folder, 'in'), '--output', join(folder, 'in', 'new', 'deeper')], /inside --input/],
+      [['--input', join(folder, 'in'), '--output', folder], /inside --output/],
       [['--input', csv, '--output', join(file, 'out.csv')], /cannot create the folder .*existing\.csv/],
     ];
     const runs = await Promise.all(cases.map(([args]) => augur(['backtest', ...args])));

@@ -10,12 +10,17 @@ export interface SeriesCsv {
 
 const NAB_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
 
-/** `YYYY-MM-DD HH:MM:SS` (UTC), RFC 3339, or Unix seconds or milliseconds. NaN when none of these. */
+/**
+ * `YYYY-MM-DD HH:MM:SS` (UTC), RFC 3339 (with `T` or a space), or a Unix time whose unit its
+ * magnitude tells: seconds below 1e11 (until the year 5138), milliseconds below 1e14,
+ * microseconds below 1e17, nanoseconds above. NaN when none of these.
+ */
 export function parseTimestamp(s: string): number {
   const t = s.trim();
   if (/^-?\d+(\.\d+)?$/.test(t)) {
     const n = Number(t);
-    return Math.abs(n) >= 1e11 ? n : n * 1000;
+    const a = Math.abs(n);
+    return a < 1e11 ? n * 1000 : a < 1e14 ? n : a < 1e17 ? n / 1e3 : n / 1e6;
   }
   const m = NAB_TIME.exec(t);
   if (m) {
@@ -25,10 +30,10 @@ export function parseTimestamp(s: string): number {
     if (d.getUTCMonth() !== +m[2]! - 1 || d.getUTCDate() !== +m[3]! || d.getUTCHours() !== +m[4]! || d.getUTCMinutes() !== +m[5]! || d.getUTCSeconds() !== (m[6] ? +m[6] : 0)) return NaN;
     return ms + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
     // Date.parse takes 2024-02-30 for March 1st.
     const day = new Date(Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10)));
-    return day.getUTCDate() === +t.slice(8, 10) ? Date.parse(t) : NaN;
+    return day.getUTCDate() === +t.slice(8, 10) ? Date.parse(t.slice(0, 10) + 'T' + t.slice(11)) : NaN;
   }
   return NaN;
 }
@@ -44,8 +49,8 @@ function parseValue(s: string): number | undefined {
   if (t === '' || lower === 'nan') return NaN;
   if (lower === 'inf' || lower === '+inf') return Infinity;
   if (lower === '-inf') return -Infinity;
-  const v = Number(t);
-  return v === v ? v : undefined;
+  // Decimal only: Number() would also read 0x10, 0b11 and Infinity.
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : undefined;
 }
 
 function splitRow(line: string): string[] {

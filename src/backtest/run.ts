@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { AugurConfig } from '../config/schema.js';
 import { configuredHorizons, forecastConfigs } from '../config/horizons.js';
 import { AugurError } from '../errors.js';
@@ -121,8 +121,25 @@ function checkPaths(input: string, output: string): 'file' | 'folder' {
   const out = kindOf(output);
   if (kind === 'folder' && out === 'file') throw pathError(`--input ${input} is a folder, so --output must be a folder too, but ${output} is a file`);
   if (kind === 'file' && out === 'folder') throw pathError(`--input ${input} is a file, so --output must be a file too, but ${output} is a folder`);
-  if (out !== 'none' && realpathSync(input) === realpathSync(output)) throw pathError(`--output ${output} is the input itself: the input would be overwritten`);
+  const realIn = realpathSync(input);
+  const realOut = realOutput(output);
+  if (realIn === realOut) throw pathError(`--output ${output} is the input itself: the input would be overwritten`);
+  // A folder mirrored into itself would overwrite inputs with outputs and read old outputs as inputs.
+  if (kind === 'folder' && within(realIn, realOut)) throw pathError(`--output ${output} is inside --input ${input}: outputs would overwrite inputs and be read as inputs by the next run`);
+  if (kind === 'folder' && within(realOut, realIn)) throw pathError(`--input ${input} is inside --output ${output}: outputs could overwrite inputs`);
   return kind;
+}
+
+/** The real path `output` has or will have: its nearest existing ancestor resolved, the rest as given. */
+function realOutput(output: string): string {
+  const full = resolve(output);
+  let head = full;
+  while (!existsSync(head) && dirname(head) !== head) head = dirname(head);
+  return join(realpathSync(head), relative(head, full));
+}
+
+function within(folder: string, path: string): boolean {
+  return path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 }
 
 function writeAll(fd: number, chunk: string): void {
