@@ -7,7 +7,9 @@ import { Augur } from './augur.js';
 import { backtestPath, type SeriesType } from './backtest/run.js';
 import { VERSION } from './version.js';
 import { generate } from './cli/generate.js';
-import { isAugurError } from './errors.js';
+import { AugurError, isAugurError } from './errors.js';
+import { loadTls } from './http/tls.js';
+import { Authenticator } from './http/auth.js';
 import type { LevelWithSilent } from 'pino';
 
 /** Usage of each command, printed by `augur <command> --help`; together they make USAGE. */
@@ -59,14 +61,17 @@ function splitAddress(addr: string): { host: string; port: number } {
 async function serve(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, new Set(['config.check']), new Set(['config.file', 'web.listen-address', 'log.level', 'log.format', 'storage.path']));
   const config = loadConfig(flags.get('config.file'));
-  if (flags.get('config.check') === 'true') {
-    console.log(`${flags.get('config.file') ?? 'embedded default config'}: OK`);
-    return 0;
-  }
+  const check = flags.get('config.check');
+  if (check !== undefined && check !== 'true' && check !== 'false') throw new UsageError('--config.check takes no value, or true or false');
   const level = (flags.get('log.level') ?? 'info') as LevelWithSilent;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log.level must be debug, info, warn or error`);
   const format = (flags.get('log.format') ?? 'logfmt') as LogFormat;
   if (format !== 'logfmt' && format !== 'json') throw new UsageError(`--log.format must be logfmt or json`);
+  if (check === 'true') {
+    checkStartable(config);
+    console.log(`${flags.get('config.file') ?? 'embedded default config'}: OK`);
+    return 0;
+  }
   const log = createLogger(level, format);
   const listen = flags.get('web.listen-address') ?? config.web.listen_address;
   const { host, port } = splitAddress(listen);
@@ -103,7 +108,11 @@ async function serve(argv: string[]): Promise<number> {
   // with the snapshot half-read, but stop it cleanly.
   process.on('SIGHUP', () => {
     const errors = augur.reload();
-    if (errors.length === 0) log.info('reloaded TLS certificate and credentials (SIGHUP)');
+    if (errors.length === 0) {
+      const what = [augur.config.web.tls !== undefined ? 'TLS certificate' : '', augur.config.web.auth !== undefined ? 'credentials' : ''].filter(Boolean).join(' and ');
+      // Only these are reloaded: an edit to the rest of the config needs a restart.
+      log.info(what === '' ? 'SIGHUP: no TLS or credentials configured, nothing reloaded (other config changes need a restart)' : `reloaded ${what} (SIGHUP); other config changes need a restart`);
+    }
     else for (const e of errors) log.error({ err: e }, 'reload failed; keeping the previous TLS certificate and credentials');
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -122,13 +131,36 @@ async function serve(argv: string[]): Promise<number> {
   return done;
 }
 
+/**
+ * Every file given, as promtool does: the schema, then what `serve` reads at start (TLS
+ * certificate and key, token files and variables), so that a config passing here starts.
+ */
 function checkConfig(argv: string[]): number {
   const { positional, flags } = parseArgs(argv, new Set(), new Set(['config.file']));
-  const file = positional[0] ?? flags.get('config.file');
-  if (!file) throw new UsageError('check-config needs a FILE');
-  loadConfigFile(file);
-  console.log(`${file}: OK`);
-  return 0;
+  const files = positional.length > 0 ? positional : flags.has('config.file') ? [flags.get('config.file')!] : [];
+  if (files.length === 0) throw new UsageError('check-config needs a FILE');
+  let failed = 0;
+  for (const file of files) {
+    try {
+      checkStartable(loadConfigFile(file));
+      console.log(`${file}: OK`);
+    } catch (e) {
+      if (e instanceof ConfigError) process.stderr.write(e.message + '\n');
+      else if (isAugurError(e)) process.stderr.write(`augur: ${file}: ${e.message}\n`);
+      else throw e;
+      failed++;
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function checkStartable(config: AugurConfig): void {
+  try {
+    if (config.web.tls !== undefined) loadTls(config.web.tls);
+    if (config.web.auth !== undefined) new Authenticator(config.web.auth);
+  } catch (e) {
+    throw new AugurError('CONFIG_INVALID', (e as Error).message);
+  }
 }
 
 async function backtest(argv: string[]): Promise<number> {

@@ -507,6 +507,32 @@ describe('augur check-config', () => {
     assert.match(checkBad.stderr, /series\.max_active/);
   });
 
+  it('fails what serve would refuse at start, checks every file given, and serve names a bad certificate in one line', async () => {
+    const good = join(dir, 'good2.yml');
+    writeFileSync(good, 'series: { max_active: 10 }\n');
+    const cases: [string, string, RegExp][] = [
+      ['port.yml', 'web:\n  listen_address: 0.0.0.0:99999\n', /port\.yml:2: web\.listen_address: the port must be at most 65535/],
+      ['env.yml', 'web:\n  auth: { bearer_tokens_env: AUGUR_TEST_UNSET_VARIABLE }\n', /env\.yml: web\.auth\.bearer_tokens_env: .*AUGUR_TEST_UNSET_VARIABLE is not set/],
+      ['file.yml', `web:\n  auth: { bearer_tokens_file: ${join(dir, 'no-tokens')} }\n`, /file\.yml: .*no-tokens/],
+      ['pem.yml', `web:\n  tls: { cert_file: ${good}, key_file: ${good} }\n`, /pem\.yml: web\.tls: .* not a usable certificate and key/],
+    ];
+    for (const [name, text] of cases) writeFileSync(join(dir, name), text);
+    const all = await augur(['check-config', good, ...cases.map(([name]) => join(dir, name))]);
+    assert.equal(all.code, 1, all.stderr);
+    assert.match(all.stdout, /good2\.yml: OK/);
+    for (const [, , message] of cases) assert.match(all.stderr, message);
+    const [check, yes, serve] = await Promise.all([
+      augur(['serve', '--config.check', `--config.file=${join(dir, 'pem.yml')}`]),
+      augur(['serve', '--config.check=yes', `--config.file=${good}`]),
+      augur(['serve', `--config.file=${join(dir, 'pem.yml')}`, '--web.listen-address=127.0.0.1:0']),
+    ]);
+    assert.equal(check.code, 1, check.stderr);
+    assert.equal(yes.code, 2, yes.stderr);
+    assert.equal(serve.code, 1, serve.stderr);
+    assert.match(serve.stderr, /not a usable certificate and key/);
+    assert.equal(serve.stderr.trim().split('\n').length, 1, `one line, no stack: ${serve.stderr}`);
+  });
+
   it('prints every problem of the generate section', async () => {
     const bad = join(dir, 'generate.yml');
     writeFileSync(bad, 'generate:\n  forecast: {horizons: 1h}\n  anomaly: {tiers: 3, for: 1m1h}\n');

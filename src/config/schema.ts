@@ -25,7 +25,11 @@ const MiB = 1024 * 1024;
 export const configSchema = z.strictObject({
   web: z
     .strictObject({
-      listen_address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port').default('0.0.0.0:9201'),
+      listen_address: z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port')
+        .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535')
+        .default('0.0.0.0:9201'),
       max_body_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
       max_decoded_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
       request_timeout: duration(100).default('30s'),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { SecureContextOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { AugurConfig } from '../config/schema.js';
 
 export type TlsConfig = NonNullable<AugurConfig['web']['tls']>;
@@ -13,5 +13,13 @@ export function loadTls(c: TlsConfig): SecureContextOptions {
       throw new Error(`web.tls.${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
-  return { cert: read('cert_file', c.cert_file), key: read('key_file', c.key_file), minVersion: c.min_version === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2' };
+  const opts: SecureContextOptions = { cert: read('cert_file', c.cert_file), key: read('key_file', c.key_file), minVersion: c.min_version === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2' };
+  // Parsed here, not when the server is made: a file that is not a PEM certificate or key, or a
+  // key that does not match, is one readable line (and a reload keeps the previous pair).
+  try {
+    createSecureContext(opts);
+  } catch (e) {
+    throw new Error(`web.tls: ${c.cert_file} and ${c.key_file} are not a usable certificate and key: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return opts;
 }
