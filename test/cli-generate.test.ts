@@ -50,6 +50,14 @@ describe('augur generate', () => {
       assert.match(bad.stderr, /--shards 3 needs 3 --target/);
       const what = await augur(['generate', 'nonsense']);
       assert.equal(what.code, 2);
+      // A target is host:port: a scheme or an empty one would be written into the config as is.
+      for (const target of ['http://a:9201', '', 'a', 'a:99999']) {
+        const res = await augur(['generate', 'prometheus-config', '--target', target]);
+        assert.equal(res.code, 2, `${target}: ${res.stderr}`);
+        assert.match(res.stderr, /expected host:port/);
+      }
+      assert.equal((await augur(['generate', 'prometheus-config', '--target', '[::1]:9201', '--target', 'augur-0.augur.svc:9201', '--shards', '2'])).code, 0);
+      assert.equal((await augur(['generate', 'rules', 'extra'])).code, 2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -32,6 +32,9 @@ describe('config parsing', () => {
     assert.equal(empty.series.staleness, '5m');
     assert.deepEqual(empty.selectors, []);
     assert.deepEqual(parseConfig('# only a comment\n'), defaultConfig());
+    // A section whose keys are all commented out is the section left out, as Prometheus reads it.
+    assert.deepEqual(parseConfig('web:\n#  listen_address: 0.0.0.0:9301\nselectors:\nscoring:\n  sensitivity:\n'), defaultConfig());
+    assert.throws(() => parseConfig('selectors: [null]\n'), /selectors\.0/);
   });
 
   it('reads every section and keeps defaults for what is left out', () => {

@@ -42,7 +42,12 @@ export function generate(argv: string[], loadConfig: (file: string | undefined) 
     } else if (a.startsWith('--target=')) targets.push(a.slice('--target='.length));
     else rest.push(a);
   }
+  for (const t of targets) {
+    const port = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(t)?.[1];
+    if (port === undefined || Number(port) > 65535) throw new UsageError(`--target ${JSON.stringify(t)}: expected host:port, such as augur-host:9201 (no scheme)`);
+  }
   const { positional, flags } = parseArgs(rest, new Set(), new Set(['config.file', 'out', 'shards']));
+  if (positional.length > 1) throw new UsageError(`generate takes one of rules, dashboards, prometheus-config; unexpected ${JSON.stringify(positional[1])}`);
   const what = positional[0];
   const o = generateOptionsFor(loadConfig(flags.get('config.file')));
   const out = flags.get('out');

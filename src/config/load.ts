@@ -38,10 +38,22 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
     // With prettyErrors off, `linePos` is not filled in: take the line from the error's offset.
     throw new ConfigError(file, doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! })));
   }
-  const raw = doc.toJS() ?? {};
+  const raw = withoutNulls(doc.toJS() ?? {});
   const res = configSchema.safeParse(raw);
   if (res.success) return res.data;
   throw new ConfigError(file, res.error.issues.flatMap((issue) => problemsOf(issue, doc, lc)).sort((a, b) => a.line - b.line));
+}
+
+/**
+ * A key with no value (`web:` with every key below it commented out) is the key left out, as
+ * Prometheus reads its config: no setting takes null for a value.
+ */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  return out;
 }
 
 /** One problem per issue, except one per key for unknown keys, each at the key's own line. */
