@@ -141,7 +141,7 @@ generate:
     horizons: 1h
   anomaly:
     tiers: 3
-  health: null
+  health: 7
   bogus: 1
   peerOutlier:
     threshold: 2
@@ -158,7 +158,7 @@ generate:
     for (const x of p) assert.ok(x.message.length > 0);
     // A one-problem generate section is printed too.
     try {
-      parseConfig('generate:\n  health: null\n', 'g.yml');
+      parseConfig('generate:\n  health: 7\n', 'g.yml');
       assert.fail('expected an error');
     } catch (e) {
       assert.ok(e instanceof ConfigError);
