@@ -53,8 +53,9 @@ function splitAddress(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');
   if (i < 0) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)} must be host:port`);
   const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
-  const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)}: bad port`);
+  const digits = addr.slice(i + 1);
+  const port = /^\d{1,5}$/.test(digits) ? Number(digits) : NaN;
+  if (!(port <= 65535)) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)}: the port must be a decimal number up to 65535`);
   return { host, port };
 }
 

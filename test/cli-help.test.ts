@@ -24,3 +24,13 @@ describe('augur --help', () => {
     for (const cmd of ['serve', 'check-config', 'backtest', 'generate', 'version']) assert.match(all.stdout, new RegExp(`^  ${cmd}\\b`, 'm'));
   });
 });
+
+describe('augur serve flags', () => {
+  it('refuses a listen port that is not a decimal number up to 65535, before starting', async () => {
+    const runs = await Promise.all(['127.0.0.1:0x4b8f', ':1e4', '127.0.0.1:65536', '127.0.0.1:'].map((a) => augur(['serve', `--web.listen-address=${a}`])));
+    for (const res of runs) {
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /the port must be a decimal number up to 65535/);
+    }
+  });
+});
