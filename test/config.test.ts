@@ -300,6 +300,7 @@ describe('CSV timestamps', () => {
       assert.throws(() => parseSeriesCsv(`timestamp,value\n1704067200,${bad}\n`, 'g.csv'), /g\.csv:2/, bad);
     }
     assert.deepEqual([...parseSeriesCsv('timestamp,value\n1704067200,-.5\n1704067260,+2.\n1704067320,1E-3\n', 'h.csv').value], [-0.5, 2, 0.001]);
+    assert.throws(() => parseSeriesCsv('timestamp,value\n1704067200,1\n1704067260\n', 'i.csv'), /i\.csv:3: 1 cell\(s\) where the header has 2/);
   });
 });
 

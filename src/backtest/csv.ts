@@ -84,8 +84,10 @@ export function parseSeriesCsv(text: string, file: string): SeriesCsv {
   const out: SeriesCsv = { timeText: new Array(n), valueText: new Array(n), timeMs: new Float64Array(n), value: new Float64Array(n) };
   for (let r = 0; r < n; r++) {
     const cells = splitRow(lines[r + 1]!);
-    const ts = cells[ti] ?? '';
-    const vs = cells[vi] ?? '';
+    // A row short of a cell is a broken row, not a missing sample (an empty cell is that).
+    if (cells.length < head.length) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: ${cells.length} cell(s) where the header has ${head.length}`);
+    const ts = cells[ti]!;
+    const vs = cells[vi]!;
     const t = parseTimestamp(ts);
     if (t !== t) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read timestamp ${JSON.stringify(ts)}`);
     const v = parseValue(vs);
