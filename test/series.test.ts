@@ -862,16 +862,19 @@ describe('exposition label text', () => {
   });
 });
 
+/** Encodes `series` (and metadata) as remote write 1.0, decodes it and ingests it at `now`. */
+function ingestV1(pipeline: ReturnType<typeof createPipeline>, series: V1Series[], now: number, meta: Parameters<typeof encodeV1>[1] = []): void {
+  const raw = encodeV1(series, meta);
+  const batch = new Batch();
+  batch.reset(raw);
+  const r = new WireReader();
+  r.reset(raw);
+  decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
+  pipeline.ingest(batch, now);
+}
+
 describe('pipeline with eviction', () => {
-  function ingest(pipeline: ReturnType<typeof createPipeline>, series: V1Series[], now: number): void {
-    const raw = encodeV1(series);
-    const batch = new Batch();
-    batch.reset(raw);
-    const r = new WireReader();
-    r.reset(raw);
-    decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-    pipeline.ingest(batch, now);
-  }
+  const ingest = ingestV1;
 
   it('never scores a sample into a series that an eviction in the same request replaced', () => {
     const config = defaultConfig();
@@ -908,15 +911,7 @@ selectors:
     forecast: { enabled: false }
 `);
     const pipeline = createPipeline(config);
-    const feed = (series: V1Series[], meta: Parameters<typeof encodeV1>[1] = []): void => {
-      const raw = encodeV1(series, meta);
-      const batch = new Batch();
-      batch.reset(raw);
-      const r = new WireReader();
-      r.reset(raw);
-      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-      pipeline.ingest(batch, Date.now());
-    };
+    const feed = (series: V1Series[], meta: Parameters<typeof encodeV1>[1] = []): void => ingestV1(pipeline, series, Date.now(), meta);
     const T0 = 1_700_000_000_000;
     const at = (i: number, v: number) => [{ labels: { __name__: 'other', job: 'a' }, samples: [{ value: 1, timestamp: T0 + i * 15_000 }] }, { labels: { __name__: 'jobs_done', job: 'a' }, samples: [{ value: v, timestamp: T0 + i * 15_000 }] }];
     for (let i = 0; i < 50; i++) feed(at(i, 5 * i));
@@ -956,17 +951,11 @@ describe('counter rates', () => {
       // Prometheus-style 5 s scrapes, three of them 3 ms late (Prometheus keeps the millisecond).
       const t = T0 + i * 5000 + (i === 200 || i === 300 || i === 400 ? 3 : 0);
       burst += i >= 450 ? 5 : 1;
-      const raw = encodeV1([
+      ingestV1(pipeline, [
         { labels: { __name__: 'steady_total', job: 'a' }, samples: [{ value: i, timestamp: t }] },
         { labels: { __name__: 'once_a_minute_total', job: 'a' }, samples: [{ value: Math.floor(i / 12), timestamp: t }] },
         { labels: { __name__: 'bursting_total', job: 'a' }, samples: [{ value: burst, timestamp: t }] },
-      ]);
-      const batch = new Batch();
-      batch.reset(raw);
-      const r = new WireReader();
-      r.reset(raw);
-      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-      pipeline.ingest(batch, Date.now());
+      ], Date.now());
       for (const name of ['steady_total', 'once_a_minute_total', 'bursting_total']) {
         if (!ids.has(name)) ids.set(name, pipeline.registry.names.indexOf(name));
         if (i >= 100) flags.set(name, (flags.get(name) ?? '') + String(pipeline.scorer.severity[ids.get(name)!]));
@@ -988,13 +977,7 @@ describe('counter rates', () => {
     for (let i = 0; i < 2000; i++) {
       // Mostly idle, now and then a burst of events: a rate near zero with noise.
       c += rnd() < 0.8 ? 0 : Math.floor(rnd() * 20);
-      const raw = encodeV1([{ labels: { __name__: 'rare_events_total', job: 'a' }, samples: [{ value: c, timestamp: T0 + i * 15_000 }] }]);
-      const batch = new Batch();
-      batch.reset(raw);
-      const r = new WireReader();
-      r.reset(raw);
-      decodeV1(r, batch, { maxLabels: 0, maxNameLength: 0, maxValueLength: 0 }, 0);
-      pipeline.ingest(batch, Date.now());
+      ingestV1(pipeline, [{ labels: { __name__: 'rare_events_total', job: 'a' }, samples: [{ value: c, timestamp: T0 + i * 15_000 }] }], Date.now());
       const lower = pipeline.scorer.lower[0]!;
       if (lower === lower) minBand = Math.min(minBand, lower);
       const f = pipeline.forecast!;
