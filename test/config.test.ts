@@ -166,10 +166,12 @@ generate:
     }
   });
 
-  it('reports YAML syntax errors with their line', () => {
+  it('reports YAML syntax errors with their line and column', () => {
     const p = problems('web:\n  max_body_bytes: 1024\nseries:\n  max_active: 5\n  max_active: 6\n');
     assert.equal(p.length, 1);
     assert.equal(p[0]!.line, 5);
+    assert.equal(p[0]!.col, 3);
+    assert.throws(() => parseConfig('series:\n  max_active: 5\n  max_active: 6\n', 'c.yml'), /c\.yml:3:3: \(root\): Map keys must be unique/);
     assert.match(p[0]!.message, /unique/);
     const q = problems('series:\n  max_active: [1, 2\n');
     assert.ok(q[0]!.line >= 2, `line ${q[0]!.line}`);

@@ -7,12 +7,14 @@ import { configSchema, type AugurConfig } from './schema.js';
 export interface ConfigProblem {
   path: string;
   line: number;
+  /** Column of a YAML syntax error (1-based); absent for schema problems, which name a key. */
+  col?: number;
   message: string;
 }
 
 export class ConfigError extends AugurError {
   constructor(readonly file: string, readonly problems: ConfigProblem[]) {
-    super('CONFIG_INVALID', `${file}: ${problems.length} problem(s)\n` + problems.map((p) => `  ${file}:${p.line || '?'}: ${p.path || '(root)'}: ${p.message}`).join('\n'));
+    super('CONFIG_INVALID', `${file}: ${problems.length} problem(s)\n` + problems.map((p) => `  ${file}:${p.line || '?'}${p.col ? `:${p.col}` : ''}: ${p.path || '(root)'}: ${p.message}`).join('\n'));
   }
 }
 
@@ -36,7 +38,10 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
     // With prettyErrors off, `linePos` is not filled in: take the line from the error's offset.
-    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! })));
+    throw new ConfigError(file, doc.errors.map((e) => {
+      const at = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+      return { path: '', line: at.line, col: at.col, message: e.message.split('\n')[0]! };
+    }));
   }
   const raw = withoutNulls(doc.toJS() ?? {});
   const res = configSchema.safeParse(raw);
