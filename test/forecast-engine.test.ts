@@ -322,3 +322,21 @@ test('the interval appears once the model has been checked against 3 outcomes, n
   // after the first bucket closes (one check came after under 7 minutes).
   assert.ok(first >= 4 * 15 && first <= 4 * 30, `interval from minute ${first / 4}`);
 });
+
+test('until its choice is checked, a short horizon serves Holt (level and trend) and a long one SES', () => {
+  const run = (models: Record<string, boolean>): { f5m: number; names: string[] } => {
+    const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'], models: { lstm: false, ...models } })]);
+    e.resize(1);
+    e.reset(0);
+    const T0 = 1_700_000_000_000;
+    // A ramp, +0.02 a minute, sampled every 15 s, for 16 minutes.
+    for (let i = 0; i <= 64; i++) e.observe(0, T0 + i * 15_000, 0.5 + 0.02 * (i / 4));
+    return { f5m: e.forecast[0]![0]!, names: [e.chosenModel(0, 0), e.chosenModel(0, 1)] };
+  };
+  const holt = run({});
+  assert.deepEqual(holt.names, ['holt', 'ses']);
+  const ses = run({ holt: false });
+  assert.deepEqual(ses.names, ['ses', 'ses']);
+  // 5 minutes after minute 16 the ramp is at 0.92: Holt's trend carries the forecast further.
+  assert.ok(holt.f5m > ses.f5m + 0.02 && holt.f5m < 0.92, `holt ${holt.f5m}, ses ${ses.f5m}`);
+});
