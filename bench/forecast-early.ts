@@ -1,0 +1,35 @@
+/**
+ * Forecast accuracy in a series' first hours, before any horizon's model choice has been checked
+ * (when the default model serves): `node --import tsx bench/forecast-early.ts`. Every model is
+ * scored on the same origins by the engine itself; the table is each model's running MAE relative
+ * to SES's, geometric mean over the series of a set, after the first 2 hours (5m horizon) and
+ * 6 hours (1h horizon). `npm run bench:forecast` scores only after a two-day burn-in.
+ */
+import { ForecastEngine } from '../src/forecast/engine.js';
+import { forecastSchema } from '../src/forecast/config.js';
+import { generateSeasonal, generateSteep, loadCsvDir, type Series } from './forecast-data.js';
+
+const MODELS = ['naive', 'linear', 'holt', 'holt_winters'];
+const sets: [string, Series[]][] = [['NAB', loadCsvDir('/work/shared/nab-dev/data')], ['generated seasonal', generateSeasonal()], ['generated steep', generateSteep()]];
+
+console.log(`| set | after | horizon | ${MODELS.join(' | ')} | series |`);
+console.log(`| --- | --- | --- | ${MODELS.map(() => '---').join(' | ')} | --- |`);
+for (const [hours, h, label] of [[2, 0, '5m'], [6, 1, '1h']] as const) {
+  for (const [name, list] of sets) {
+    const logs = new Map<string, number[]>(MODELS.map((m) => [m, []]));
+    let n = 0;
+    for (const s of list) {
+      const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'], models: { lstm: false } })]);
+      e.resize(1);
+      e.reset(0);
+      const end = s.t[0]! + hours * 3_600_000;
+      for (let i = 0; i < s.t.length && s.t[i]! <= end; i++) e.observe(0, s.t[i]!, s.x[i]!);
+      const mae = e.modelErrors(0, h);
+      if (!(mae.ses! > 0)) continue;
+      n++;
+      for (const m of MODELS) if (mae[m]! > 0) logs.get(m)!.push(Math.log(mae[m]! / mae.ses!));
+    }
+    const geo = (a: number[]): string => (a.length === 0 ? '-' : Math.exp(a.reduce((x, y) => x + y, 0) / a.length).toFixed(3));
+    console.log(`| ${name} | ${hours}h | ${label} | ${MODELS.map((m) => geo(logs.get(m)!)).join(' | ')} | ${n} |`);
+  }
+}
