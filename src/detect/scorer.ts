@@ -36,6 +36,8 @@ const CAL_FLOOR = 0.01;
 /** Samples scored 0 novelty after a score past SUPPRESS_LEVEL (the calibrated level of score 0.5). */
 const SUPPRESS_SAMPLES = 60;
 const SUPPRESS_LEVEL = 6.4;
+/** Samples, in warm-ups, before a lasting level shift is held anomalous (see `holdShiftOf`). */
+const HOLD_AFTER_WARMUPS = 4;
 
 /** scoreOf(level) = 1 - Q(level)^SCORE_POWER, tabulated (linear interpolation) to spare a log and
  * an exp per sample; exact outside the table. */
@@ -310,7 +312,10 @@ export class Scorer implements SeriesComponent {
         this.seasonal.shift(id, shift);
         this.hw.shift(id, shift);
         this.driftEvents++;
-        if (n > this.pWarmup[p]!) this.holdShiftOf(id, p, tMs, shift, sd);
+        // Only a series whose models have settled (HOLD_AFTER_WARMUPS warm-ups) holds a shift: in its
+        // first minutes a series' scale is still being learned, and a process that just started
+        // steps its own gauges (threads, memory) as it settles.
+        if (n > HOLD_AFTER_WARMUPS * this.pWarmup[p]!) this.holdShiftOf(id, p, tMs, shift, sd);
       }
     }
 
