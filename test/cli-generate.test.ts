@@ -58,6 +58,11 @@ describe('augur generate', () => {
       }
       assert.equal((await augur(['generate', 'prometheus-config', '--target', '[::1]:9201', '--target', 'augur-0.augur.svc:9201', '--shards', '2'])).code, 0);
       assert.equal((await augur(['generate', 'rules', 'extra'])).code, 2);
+      for (const shards of ['0x2', '2e0', '']) {
+        const res = await augur(['generate', 'prometheus-config', '--shards', shards, '--target', 'a:9201', '--target', 'b:9201']);
+        assert.equal(res.code, 2, `--shards ${shards}: ${res.stderr}`);
+        assert.match(res.stderr, /--shards must be a positive integer/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,8 @@ export interface SeriesCsv {
   value: Float64Array;
 }
 
-const NAB_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
+/** Date and time, then an optional RFC 3339 offset (RFC 3339 §5.6 allows a space for the `T`). */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|([+-])(\d{2}):?(\d{2}))?$/i;
 
 /**
  * `YYYY-MM-DD HH:MM:SS` (UTC), RFC 3339 (with `T` or a space), or a Unix time whose unit its
@@ -22,20 +23,16 @@ export function parseTimestamp(s: string): number {
     const a = Math.abs(n);
     return a < 1e11 ? n * 1000 : a < 1e14 ? n : a < 1e17 ? n / 1e3 : n / 1e6;
   }
-  const m = NAB_TIME.exec(t);
-  if (m) {
-    const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, m[6] ? +m[6] : 0);
-    // Date.UTC rolls over (month 13, day 45, hour 99): such a cell is not a timestamp.
-    const d = new Date(ms);
-    if (d.getUTCMonth() !== +m[2]! - 1 || d.getUTCDate() !== +m[3]! || d.getUTCHours() !== +m[4]! || d.getUTCMinutes() !== +m[5]! || d.getUTCSeconds() !== (m[6] ? +m[6] : 0)) return NaN;
-    return ms + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
-  }
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
-    // Date.parse takes 2024-02-30 for March 1st.
-    const day = new Date(Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10)));
-    return day.getUTCDate() === +t.slice(8, 10) ? Date.parse(t.slice(0, 10) + 'T' + t.slice(11)) : NaN;
-  }
-  return NaN;
+  const m = DATE_TIME.exec(t);
+  if (!m) return NaN;
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => (m[i] === undefined ? 0 : +m[i]!)) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  // Date.UTC rolls over (month 13, day 45, hour 24): such a cell is not a timestamp.
+  const at = new Date(ms);
+  if (at.getUTCFullYear() !== y || at.getUTCMonth() !== mo - 1 || at.getUTCDate() !== d || at.getUTCHours() !== h || at.getUTCMinutes() !== mi || at.getUTCSeconds() !== sec) return NaN;
+  const offset = m[9] === undefined ? 0 : (m[9] === '-' ? -1 : 1) * (+m[10]! * 60 + +m[11]!);
+  if (m[9] !== undefined && (+m[10]! > 23 || +m[11]! > 59)) return NaN;
+  return ms + (m[7] ? Math.round(Number(m[7]) * 1000) : 0) - offset * 60_000;
 }
 
 /**

@@ -63,7 +63,8 @@ export function generate(argv: string[], loadConfig: (file: string | undefined) 
     case 'prometheus-config': {
       if (targets.length === 0) targets.push('localhost:9201');
       const shardsFlag = flags.get('shards');
-      const shards = shardsFlag === undefined ? undefined : Number(shardsFlag);
+      // Decimal digits only: Number() would read 0x2 and 1e1.
+      const shards = shardsFlag === undefined ? undefined : /^\d+$/.test(shardsFlag) ? Number(shardsFlag) : NaN;
       if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) throw new UsageError('--shards must be a positive integer');
       if (shards !== undefined && shards > 1 && targets.length === 1) {
         throw new UsageError(`--shards ${shards} needs ${shards} --target flags, one per Augur instance`);
