@@ -21,8 +21,9 @@ import { Pipeline } from './pipeline.js';
 import type { Server as HttpsServer } from 'node:https';
 import { Authenticator, registerAuth } from './http/auth.js';
 import { loadTls } from './http/tls.js';
+import type { SecureContextOptions } from 'node:tls';
 import { Snapshotter } from './persist/snapshotter.js';
-import { AugurError } from './errors.js';
+import { SettingsError } from './config/load.js';
 import { SeriesRegistry, type SeriesInfo } from './series/registry.js';
 
 /** Longest piece of a staleness sweep on the event loop. */
@@ -66,6 +67,27 @@ export function createPipeline(config: AugurConfig, opts: { peers: boolean } = {
   return new Pipeline(registry, scorer, forecast, peers, models.profileFor);
 }
 
+/**
+ * The TLS pair and the credentials `web` names, read as `serve` starts (and as `check-config`
+ * checks them). Throws one SettingsError with every problem.
+ */
+export function loadWebSecrets(web: AugurConfig['web']): { https: SecureContextOptions | null; auth: Authenticator | null } {
+  const problems: SettingsError['problems'] = [];
+  const load = <T>(f: () => T): T | null => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      problems.push(...e.problems);
+      return null;
+    }
+  };
+  const { tls, auth } = web;
+  const loaded = { https: tls === undefined ? null : load(() => loadTls(tls)), auth: auth === undefined ? null : load(() => new Authenticator(auth)) };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return loaded;
+}
+
 export class Augur {
   readonly app: FastifyInstance;
   readonly pipeline: Pipeline;
@@ -106,13 +128,8 @@ export class Augur {
     this.pool = threads > 0 ? new DecodePool(limits, threads, () => this.pipeline.registry.identitySlots) : null;
     const pool = this.pool;
     const maxInflight = config.web.max_inflight_requests;
-    let https: ReturnType<typeof loadTls> | null = null;
-    try {
-      if (config.web.tls !== undefined) https = loadTls(config.web.tls);
-      if (config.web.auth !== undefined) this.auth = new Authenticator(config.web.auth);
-    } catch (e) {
-      throw new AugurError('CONFIG_INVALID', (e as Error).message);
-    }
+    const { https, auth } = loadWebSecrets(config.web);
+    this.auth = auth;
     if (config.storage.path !== '') {
       const m = this.metrics;
       this.snapshotter = new Snapshotter(config.storage.path, this.pipeline, config, log, {

@@ -3,13 +3,12 @@ import { loadConfigFile, defaultConfig, ConfigError } from './config/load.js';
 import type { AugurConfig } from './config/schema.js';
 import { createLogger, type LogFormat } from './log.js';
 import { parseArgs, UsageError } from './cli/flags.js';
-import { Augur } from './augur.js';
+import { Augur, loadWebSecrets } from './augur.js';
 import { backtestPath, type SeriesType } from './backtest/run.js';
 import { VERSION } from './version.js';
 import { generate } from './cli/generate.js';
 import { AugurError, isAugurError } from './errors.js';
-import { loadTls } from './http/tls.js';
-import { Authenticator } from './http/auth.js';
+import { parseListenAddress } from './config/listen-address.js';
 import type { LevelWithSilent } from 'pino';
 
 /** Usage of each command, printed by `augur <command> --help`; together they make USAGE. */
@@ -45,37 +44,47 @@ function commandUsage(cmd: string): string {
 
 const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
-function loadConfig(file: string | undefined): AugurConfig {
-  return file ? loadConfigFile(file) : defaultConfig();
+function loadConfig(file: string | undefined, check?: (config: AugurConfig) => void): AugurConfig {
+  return file ? loadConfigFile(file, check) : defaultConfig();
 }
 
-function splitAddress(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  if (i < 0) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)} must be host:port`);
-  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
-  const digits = addr.slice(i + 1);
-  const port = /^\d{1,5}$/.test(digits) ? Number(digits) : NaN;
-  if (!(port <= 65535)) throw new UsageError(`--web.listen-address ${JSON.stringify(addr)}: the port must be a decimal number up to 65535`);
-  return { host, port };
+/** Reads what `serve` reads at start from a config, without starting anything. */
+function checkStartable(config: AugurConfig): void {
+  loadWebSecrets(config.web);
+}
+
+/** `where` names the flag or the config key the address came from, for the message. */
+function listenAddress(addr: string, where: string): { host: string; port: number } {
+  try {
+    return parseListenAddress(addr);
+  } catch (e) {
+    const message = `${where} ${JSON.stringify(addr)}: ${(e as Error).message}`;
+    throw where.startsWith('--') ? new UsageError(message) : new AugurError('CONFIG_INVALID', message);
+  }
+}
+
+function noPositional(cmd: string, positional: string[]): void {
+  if (positional.length > 0) throw new UsageError(`${cmd} takes no arguments, got ${JSON.stringify(positional[0])}`);
 }
 
 async function serve(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, new Set(['config.check']), new Set(['config.file', 'web.listen-address', 'log.level', 'log.format', 'storage.path']));
-  const config = loadConfig(flags.get('config.file'));
+  const { positional, flags } = parseArgs(argv, new Set(['config.check']), new Set(['config.file', 'web.listen-address', 'log.level', 'log.format', 'storage.path']));
+  noPositional('serve', positional);
   const check = flags.get('config.check');
   if (check !== undefined && check !== 'true' && check !== 'false') throw new UsageError('--config.check takes no value, or true or false');
   const level = (flags.get('log.level') ?? 'info') as LevelWithSilent;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log.level must be debug, info, warn or error`);
   const format = (flags.get('log.format') ?? 'logfmt') as LogFormat;
   if (format !== 'logfmt' && format !== 'json') throw new UsageError(`--log.format must be logfmt or json`);
+  const listenFlag = flags.get('web.listen-address');
+  if (listenFlag !== undefined) listenAddress(listenFlag, '--web.listen-address');
+  const config = loadConfig(flags.get('config.file'), check === 'true' ? checkStartable : undefined);
   if (check === 'true') {
-    checkStartable(config);
     console.log(`${flags.get('config.file') ?? 'embedded default config'}: OK`);
     return 0;
   }
   const log = createLogger(level, format);
-  const listen = flags.get('web.listen-address') ?? config.web.listen_address;
-  const { host, port } = splitAddress(listen);
+  const { host, port } = listenFlag !== undefined ? listenAddress(listenFlag, '--web.listen-address') : listenAddress(config.web.listen_address, 'web.listen_address');
   const storage = flags.get('storage.path');
   if (storage !== undefined) config.storage.path = storage;
   const augur = new Augur(config, log);
@@ -143,29 +152,20 @@ function checkConfig(argv: string[]): number {
   let failed = 0;
   for (const file of files) {
     try {
-      checkStartable(loadConfigFile(file));
+      loadConfigFile(file, checkStartable);
       console.log(`${file}: OK`);
     } catch (e) {
-      if (e instanceof ConfigError) process.stderr.write(e.message + '\n');
-      else if (isAugurError(e)) process.stderr.write(`augur: ${file}: ${e.message}\n`);
-      else throw e;
+      if (!(e instanceof ConfigError)) throw e;
+      process.stderr.write(e.message + '\n');
       failed++;
     }
   }
   return failed > 0 ? 1 : 0;
 }
 
-function checkStartable(config: AugurConfig): void {
-  try {
-    if (config.web.tls !== undefined) loadTls(config.web.tls);
-    if (config.web.auth !== undefined) new Authenticator(config.web.auth);
-  } catch (e) {
-    throw new AugurError('CONFIG_INVALID', (e as Error).message);
-  }
-}
-
 async function backtest(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, new Set(), new Set(['input', 'output', 'config.file', 'type']));
+  const { positional, flags } = parseArgs(argv, new Set(), new Set(['input', 'output', 'config.file', 'type']));
+  noPositional('backtest', positional);
   const input = flags.get('input');
   const output = flags.get('output');
   if (!input || !output) throw new UsageError('backtest needs --input PATH and --output PATH');

@@ -32,5 +32,27 @@ describe('augur serve flags', () => {
       assert.equal(res.code, 2, res.stderr);
       assert.match(res.stderr, /the port must be a decimal number up to 65535/);
     }
+    const ipv6 = await augur(['serve', '--web.listen-address=::1:9201']);
+    assert.equal(ipv6.code, 2, ipv6.stderr);
+    assert.match(ipv6.stderr, /an IPv6 host in brackets/);
+  });
+
+  it('checks every flag before --config.check answers, and refuses stray arguments', async () => {
+    const cases = [
+      ['serve', '--config.check', '--log.level=nope'],
+      ['serve', '--config.check', '--web.listen-address=:1e4'],
+      ['serve', '--config.check', 'augur.yml'],
+      ['serve', 'extra', '--config.file=/nonexistent/augur.yml'],
+      ['--config.file=/nonexistent/augur.yml', 'extra'],
+      ['backtest', '--input', 'a.csv', '--output', 'b.csv', 'extra'],
+    ];
+    const runs = await Promise.all(cases.map((args) => augur(args)));
+    runs.forEach((res, i) => {
+      assert.equal(res.code, 2, `${cases[i]!.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, /^augur: .*\n\nusage:/);
+    });
+    const ok = await augur(['serve', '--config.check', '--log.level=warn', '--web.listen-address=[::1]:9201']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /embedded default config: OK/);
   });
 });

@@ -35,6 +35,8 @@ describe('config parsing', () => {
     // A section whose keys are all commented out is the section left out, as Prometheus reads it.
     assert.deepEqual(parseConfig('web:\n#  listen_address: 0.0.0.0:9301\nselectors:\nscoring:\n  sensitivity:\n'), defaultConfig());
     assert.throws(() => parseConfig('selectors: [null]\n'), /selectors\.0/);
+    // A user without a hash is a mistake, not a setting left out.
+    assert.throws(() => parseConfig('web:\n  auth:\n    basic_auth_users:\n      alice:\n'), /:4: web\.auth\.basic_auth_users\.alice: .*received null/);
   });
 
   it('reads every section and keeps defaults for what is left out', () => {
@@ -272,7 +274,9 @@ describe('CSV timestamps', () => {
     assert.equal(parseTimestamp('2024-01-02 03:04:05.250Z'), t + 250);
     assert.equal(parseTimestamp(' 2024-01-02 03:04:05 '), t);
     assert.equal(parseTimestamp('2024-02-29 23:59:59'), Date.UTC(2024, 1, 29, 23, 59, 59));
-    for (const bad of ['2024-13-01 00:00:00', '2024-02-30 00:00:00', '2023-02-29 00:00:00', '2024-01-01 24:00:00', '2024-01-01 00:60:00', '2024-01-01 00:00:60', '2024-00-10 00:00:00', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-04-31T12:00:00+02:00']) {
+    assert.equal(parseTimestamp('2024-01-02t03:04:05z'), t);
+    assert.equal(parseTimestamp('2024-01-02 03:34:05+0030'), t);
+    for (const bad of ['2024-01-01 24:00:00Z', '2024-01-01T24:00:00+00:00', '2024-01-02 03:04:05+24:00', '2024-01-02 03:04:05+01:60', '2024-13-01 00:00:00', '2024-02-30 00:00:00', '2023-02-29 00:00:00', '2024-01-01 24:00:00', '2024-01-01 00:60:00', '2024-01-01 00:00:60', '2024-00-10 00:00:00', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-04-31T12:00:00+02:00']) {
       assert.ok(Number.isNaN(parseTimestamp(bad)), `${bad} is not a timestamp`);
     }
     assert.ok(Number.isNaN(parseTimestamp('yesterday')));
@@ -517,26 +521,34 @@ describe('augur check-config', () => {
     const good = join(dir, 'good2.yml');
     writeFileSync(good, 'series: { max_active: 10 }\n');
     const cases: [string, string, RegExp][] = [
-      ['port.yml', 'web:\n  listen_address: 0.0.0.0:99999\n', /port\.yml:2: web\.listen_address: the port must be at most 65535/],
-      ['env.yml', 'web:\n  auth: { bearer_tokens_env: AUGUR_TEST_UNSET_VARIABLE }\n', /env\.yml: web\.auth\.bearer_tokens_env: .*AUGUR_TEST_UNSET_VARIABLE is not set/],
-      ['file.yml', `web:\n  auth: { bearer_tokens_file: ${join(dir, 'no-tokens')} }\n`, /file\.yml: .*no-tokens/],
-      ['pem.yml', `web:\n  tls: { cert_file: ${good}, key_file: ${good} }\n`, /pem\.yml: web\.tls: .* not a usable certificate and key/],
+      ['port.yml', 'web:\n  listen_address: 0.0.0.0:99999\n', /port\.yml:2: web\.listen_address: the port must be a decimal number up to 65535/],
+      ['env.yml', 'web:\n  auth: { bearer_tokens_env: AUGUR_TEST_UNSET_VARIABLE }\n', /env\.yml:2: web\.auth\.bearer_tokens_env: .*AUGUR_TEST_UNSET_VARIABLE is not set/],
+      ['file.yml', `web:\n  auth: { bearer_tokens_file: ${join(dir, 'no-tokens')} }\n`, /file\.yml:2: web\.auth\.bearer_tokens_file: .*no-tokens: ENOENT/],
+      ['pem.yml', `web:\n  tls: { cert_file: ${good}, key_file: ${good} }\n`, /pem\.yml:2: web\.tls: .* not a usable certificate and key/],
+      // Every problem, each with its path and line: both missing TLS files, and the credentials too.
+      ['all.yml', `web:\n  tls:\n    cert_file: ${join(dir, 'no.crt')}\n    key_file: ${join(dir, 'no.key')}\n  auth:\n    bearer_tokens_env: AUGUR_TEST_UNSET_VARIABLE\n`, /all\.yml: 3 problem\(s\)\n.*all\.yml:3: web\.tls\.cert_file: .*no\.crt: ENOENT\n.*all\.yml:4: web\.tls\.key_file: .*no\.key: ENOENT\n.*all\.yml:6: web\.auth\.bearer_tokens_env: /],
     ];
     for (const [name, text] of cases) writeFileSync(join(dir, name), text);
     const all = await augur(['check-config', good, ...cases.map(([name]) => join(dir, name))]);
     assert.equal(all.code, 1, all.stderr);
     assert.match(all.stdout, /good2\.yml: OK/);
     for (const [, , message] of cases) assert.match(all.stderr, message);
-    const [check, yes, serve] = await Promise.all([
-      augur(['serve', '--config.check', `--config.file=${join(dir, 'pem.yml')}`]),
+    const [check, yes, serve, port] = await Promise.all([
+      augur(['serve', '--config.check', `--config.file=${join(dir, 'all.yml')}`]),
       augur(['serve', '--config.check=yes', `--config.file=${good}`]),
       augur(['serve', `--config.file=${join(dir, 'pem.yml')}`, '--web.listen-address=127.0.0.1:0']),
+      augur(['serve', `--config.file=${join(dir, 'port.yml')}`]),
     ]);
     assert.equal(check.code, 1, check.stderr);
+    assert.match(check.stderr, cases[4]![2]);
     assert.equal(yes.code, 2, yes.stderr);
     assert.equal(serve.code, 1, serve.stderr);
     assert.match(serve.stderr, /not a usable certificate and key/);
     assert.equal(serve.stderr.trim().split('\n').length, 1, `one line, no stack: ${serve.stderr}`);
+    // The address came from the file: the message names its key, not a flag never given.
+    assert.equal(port.code, 1, port.stderr);
+    assert.match(port.stderr, /web\.listen_address/);
+    assert.doesNotMatch(port.stderr, /--web\.listen-address/);
   });
 
   it('prints every problem of the generate section', async () => {

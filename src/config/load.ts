@@ -18,22 +18,33 @@ export class ConfigError extends AugurError {
   }
 }
 
+/** What a parsed config names but cannot be used (a file that cannot be read, say), by config path. */
+export class SettingsError extends AugurError {
+  constructor(readonly problems: { path: string; message: string }[]) {
+    super('CONFIG_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+  }
+}
+
 export function defaultConfig(): AugurConfig {
   return configSchema.parse({});
 }
 
-export function loadConfigFile(file: string): AugurConfig {
+/**
+ * `check` runs on the parsed config (to load what it references): its SettingsError problems are
+ * reported as the schema's are, each with its line.
+ */
+export function loadConfigFile(file: string, check?: (config: AugurConfig) => void): AugurConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, [{ path: '', line: 0, message: `cannot read: ${(e as Error).message}` }]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, check);
 }
 
 /** Parses YAML text; every problem is reported with its dotted path and line in the file. */
-export function parseConfig(text: string, file = '<config>'): AugurConfig {
+export function parseConfig(text: string, file = '<config>', check?: (config: AugurConfig) => void): AugurConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -45,21 +56,33 @@ export function parseConfig(text: string, file = '<config>'): AugurConfig {
   }
   const raw = withoutNulls(doc.toJS() ?? {});
   const res = configSchema.safeParse(raw);
-  if (res.success) return res.data;
+  if (res.success) {
+    try {
+      check?.(res.data);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      throw new ConfigError(file, e.problems.map((p) => ({ ...p, line: lineOf(doc, lc, p.path.split('.')) })).sort((a, b) => a.line - b.line));
+    }
+    return res.data;
+  }
   throw new ConfigError(file, res.error.issues.flatMap((issue) => problemsOf(issue, doc, lc)).sort((a, b) => a.line - b.line));
 }
 
 /**
  * A key with no value (`web:` with every key below it commented out) is the key left out, as
- * Prometheus reads its config: no setting takes null for a value.
+ * Prometheus reads its config: no setting takes null for a value. Maps whose keys are data, not
+ * settings (a user with no password hash), keep their nulls for the schema to refuse.
  */
-function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
+function withoutNulls(v: unknown, path = ''): unknown {
+  if (Array.isArray(v)) return v.map((x) => withoutNulls(x, path));
   if (v === null || typeof v !== 'object') return v;
+  const keepNulls = DATA_MAPS.has(path);
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null || keepNulls) out[k] = withoutNulls(x, path === '' ? k : `${path}.${k}`);
   return out;
 }
+
+const DATA_MAPS = new Set(['web.auth.basic_auth_users']);
 
 /** One problem per issue, except one per key for unknown keys, each at the key's own line. */
 function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter): ConfigProblem[] {

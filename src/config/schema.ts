@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationMs, isDuration } from './duration.js';
+import { parseListenAddress } from './listen-address.js';
 import { parseSelector, SelectorError } from './matchers.js';
 import { profileOverridesSchema, profileSchema } from '../detect/profile.js';
 import { forecastSchema } from '../forecast/config.js';
@@ -27,8 +28,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen_address: z
         .string()
-        .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port')
-        .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535')
+        .superRefine((s, ctx) => {
+          try {
+            parseListenAddress(s);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          }
+        })
         .default('0.0.0.0:9201'),
       max_body_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
       max_decoded_bytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SettingsError } from '../config/load.js';
 import type { AugurConfig } from '../config/schema.js';
 
 export type AuthConfig = NonNullable<AugurConfig['web']['auth']>;
@@ -57,29 +58,30 @@ export class Authenticator {
   /** Re-reads the token file and environment (SIGHUP). Throws with a message free of secrets. */
   reload(): void {
     const tokens: string[] = [];
+    const problems: { path: string; message: string }[] = [];
     const c = this.config;
     if (c.bearer_tokens_file !== undefined) {
-      let text: string;
       try {
-        text = readFileSync(c.bearer_tokens_file, 'utf8');
+        for (const line of readFileSync(c.bearer_tokens_file, 'utf8').split(/\r?\n/)) {
+          const t = line.trim();
+          if (t !== '' && !t.startsWith('#')) tokens.push(t);
+        }
+        if (tokens.length === 0) problems.push({ path: 'web.auth.bearer_tokens_file', message: `${c.bearer_tokens_file}: no token in the file` });
       } catch (e) {
-        throw new Error(`web.auth.bearer_tokens_file ${c.bearer_tokens_file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+        problems.push({ path: 'web.auth.bearer_tokens_file', message: `${c.bearer_tokens_file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}` });
       }
-      for (const line of text.split(/\r?\n/)) {
-        const t = line.trim();
-        if (t !== '' && !t.startsWith('#')) tokens.push(t);
-      }
-      if (tokens.length === 0) throw new Error(`web.auth.bearer_tokens_file ${c.bearer_tokens_file}: no token in the file`);
     }
     if (c.bearer_tokens_env !== undefined) {
       const v = this.env[c.bearer_tokens_env];
-      if (v === undefined || v.trim() === '') throw new Error(`web.auth.bearer_tokens_env: environment variable ${c.bearer_tokens_env} is not set`);
-      for (const t of v.split(/[,\n]/)) if (t.trim() !== '') tokens.push(t.trim());
+      if (v === undefined || v.trim() === '') problems.push({ path: 'web.auth.bearer_tokens_env', message: `environment variable ${c.bearer_tokens_env} is not set` });
+      else for (const t of v.split(/[,\n]/)) if (t.trim() !== '') tokens.push(t.trim());
     }
+    const users = Object.entries(c.basic_auth_users ?? {});
+    if (problems.length === 0 && tokens.length === 0 && users.length === 0) problems.push({ path: 'web.auth', message: 'configures neither bearer tokens nor basic_auth_users' });
+    if (problems.length > 0) throw new SettingsError(problems);
     this.tokens = tokens.map(digest);
-    this.users = new Map(Object.entries(c.basic_auth_users ?? {}));
+    this.users = new Map(users);
     this.verified.clear();
-    if (!this.enabled) throw new Error('web.auth is set but configures neither bearer tokens nor basic_auth_users');
   }
 
   /** Loads what checking needs (bcryptjs); call before serving. */
