@@ -252,7 +252,7 @@ export class Pipeline {
     this.stats.samplesScored++;
     if (this.forecast !== null) this.forecast.observe(id, tMs, x);
     if (counter) this.floorRates(id);
-    if (this.peers !== null) this.peers.observe(id, tMs, x, scorer.anomaly[id] === 1 ? 1 : 0);
+    if (this.peers !== null) this.peers.observe(id, tMs, x, scorer.anomaly[id] === 1 ? 1 : 0, resolution);
   }
 
   /** A counter's rate is never negative: neither are its band, its forecasts and their intervals. */

@@ -197,3 +197,49 @@ test('cluster.peer_labels chooses the labels that tell peers apart', () => {
   assert.ok(run(['pod', 'zone']) > 0.9);
   assert.ok(run(['instance', 'pod']) < 0.1);
 });
+
+test('the buckets of one histogram are compared with the same bucket on other instances, not with each other', async () => {
+  // Prometheus's own response-size histogram: every handler and bucket of every instance in one
+  // (metric, job) group; a series' peers are the same handler and bucket on the other instances.
+  // Most handlers are idle (rates flat at zero); the busy handlers' buckets rise and fall with
+  // their requests, unlike the other buckets and handlers.
+  const les = ['100', '1000', '10000', '100000', '1e+06', '1e+07', '+Inf'];
+  const handlers = ['/metrics', '/api/v1/write', '/api/v1/query', '/api/v1/query_range', '/api/v1/labels', '/api/v1/series', '/graph', '/-/ready', '/-/healthy', '/federate', '/api/v1/rules', '/api/v1/alerts'];
+  const cdf = [0, 0.02, 0.1, 0.9, 1, 1, 1];
+  const run = async (instances: number, flatFrom: number) => {
+    const series: { handler: number; le: number; inst: number }[] = [];
+    for (let inst = 0; inst < instances; inst++) for (let h = 0; h < handlers.length; h++) for (let l = 0; l < les.length; l++) series.push({ handler: h, le: l, inst });
+    const e = new PeerEngine();
+    e.resize(series.length);
+    series.forEach((x, id) => e.addSeries(id, 'prometheus_http_response_size_bytes_bucket', [['handler', handlers[x.handler]!], ['instance', `prom-${x.inst}:9090`], ['job', 'prometheus'], ['le', les[x.le]!]]));
+    // From flatFrom on, the last instance's /api/v1/write buckets stop following the load.
+    const flat = (x: { handler: number; inst: number }, s: number) => x.handler === 1 && x.inst === instances - 1 && s >= flatFrom;
+    const next = rng(11);
+    let worst = 0;
+    for (let s = 0; s < 480; s++) {
+      const t = T0 + s * STEP;
+      series.forEach((x, id) => {
+        const wave = flat(x, s) ? 1 : 1 + 0.5 * Math.sin((2 * Math.PI * s) / 200);
+        const load = x.handler === 0 ? 0.2 : x.handler === 1 ? 2 * wave : 0;
+        const mean = load * cdf[x.le]! * 15;
+        const events = Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss(next)));
+        // The resolution the pipeline passes for an integer counter's rate: half an event and
+        // 10 ms of jitter over the interval.
+        e.observe(id, t, events / 15, 0, (0.5 + 0.01 * (events / 15)) / 15);
+      });
+      if (s % 4 === 3) await e.recluster();
+      if (s >= 120) series.forEach((x, id) => (flat(x, flatFrom) ? 0 : (worst = Math.max(worst, e.peerOutlierScore[id]!))));
+    }
+    // The buckets that hold most requests (le >= 100000): the small ones are noise either way.
+    const flatIds = series.flatMap((x, id) => (flat(x, flatFrom) && x.le >= 3 ? [id] : []));
+    const outliers = e.describe().groups[0]!.outliers;
+    return { worst, flatCaught: flatIds.filter((id) => (outliers.find((o) => o.series === id)?.densityScore ?? 0) >= 0.5).length, outliers };
+  };
+  const alone = await run(1, Infinity);
+  assert.ok(alone.worst < 0.5, `one instance: a series scored ${alone.worst} as a peer outlier among series that are not its peers`);
+  assert.deepEqual(alone.outliers, []);
+  const five = await run(5, 300);
+  // Five peers' MAD wanders with their counts' noise; AugurPeerOutlier needs 0.9 for 15 minutes.
+  assert.ok(five.worst < 0.9, `five instances: a healthy series scored ${five.worst}`);
+  assert.ok(five.flatCaught >= 2, `${five.flatCaught} of the 4 buckets that stopped following the load are density outliers among the same buckets of 4 instances`);
+});

@@ -25,7 +25,61 @@ export function autoEps(x: Float64Array, n: number, d: number, minPts: number, r
   }
   const q = quantileInPlace(kd, m, 0.75);
   const med = medianInPlace(kd, m);
-  return Math.max(3 * q, med, 1e-9);
+  return Math.max(3 * q, med, EPS_FLOOR);
+}
+
+/**
+ * Below this, a difference in features is not a difference in behaviour (features are in units of
+ * the group's normal wiggle): peers that are identical (idle, flat at zero) would otherwise make
+ * any sibling with the slightest movement a density outlier.
+ */
+const EPS_FLOOR = 0.1;
+
+/**
+ * Density outliers judged among peers: row i is compared only with the rows of its peer set
+ * (`part[i]`), with an eps of the set's own (from its k-distances when `eps` is 0). A set with
+ * fewer than minPts rows has no density to depart from: its rows score 0. Returns the median of
+ * the sets' eps, 0 when no set has minPts rows.
+ */
+export function peerDensityOutliers(
+  x: Float64Array,
+  n: number,
+  d: number,
+  part: Int32Array,
+  eps: number,
+  minPts: number,
+  assign: Int32Array,
+  k: number,
+  rand: () => number,
+  score: Float64Array,
+): number {
+  score.fill(0, 0, n);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => part[a]! - part[b]! || a - b);
+  const epsOfSets: number[] = [];
+  for (let s = 0; s < n; ) {
+    let e = s + 1;
+    while (e < n && part[order[e]!] === part[order[s]!]) e++;
+    const m = e - s;
+    if (m >= minPts) {
+      const sub = new Float64Array(m * d);
+      const subAssign = new Int32Array(m);
+      for (let r = 0; r < m; r++) {
+        const i = order[s + r]!;
+        sub.set(x.subarray(i * d, i * d + d), r * d);
+        subAssign[r] = assign[i]!;
+      }
+      const setEps = eps > 0 ? eps : autoEps(sub, m, d, minPts, rand);
+      epsOfSets.push(setEps);
+      const subScore = new Float64Array(m);
+      densityOutliers(sub, m, d, setEps, minPts, subAssign, k, subScore);
+      for (let r = 0; r < m; r++) score[order[s + r]!] = subScore[r]!;
+    }
+    s = e;
+  }
+  if (epsOfSets.length === 0) return 0;
+  return medianInPlace(Float64Array.from(epsOfSets), epsOfSets.length);
 }
 
 function insertSmallest(near: Float64Array, k: number, v: number): void {

@@ -263,8 +263,12 @@ export class PeerEngine implements SeriesComponent {
     if (last === 0) this.dropGroup(g);
   }
 
-  /** Per sample, in time order per series, x finite. */
-  observe(id: number, tMs: number, x: number, anomalous: 0 | 1): void {
+  /**
+   * Per sample, in time order per series, x finite. `resolution` is how finely x is known (a
+   * counter's rate: timing jitter and one increment), added to its set's scale: one request in an
+   * interval where its peers had none is not a departure.
+   */
+  observe(id: number, tMs: number, x: number, anomalous: 0 | 1, resolution = 0): void {
     const g = this.groupOf[id]!;
     if (g < 0) return;
     const b = Math.floor(tMs / this.bucketMs);
@@ -286,7 +290,8 @@ export class PeerEngine implements SeriesComponent {
     const sets = this.sets;
     const set = sets.setOf[id]!;
     const stats = sets.stats;
-    const invTol = stats[set * STATS + INV_TOL]!;
+    let invTol = stats[set * STATS + INV_TOL]!;
+    if (resolution > 0 && invTol > 0) invTol /= 1 + resolution * this.config.tolerance * invTol;
     const mad = this.madScore[id]!;
     if (invTol > 0 || mad > 0) {
       let q = 0;
@@ -609,6 +614,9 @@ export class PeerEngine implements SeriesComponent {
       p += n;
     }
     groupStart[G] = p;
+    const peerSet = new Int32Array(total);
+    const setOf = this.sets.setOf;
+    for (let q = 0; q < total; q++) peerSet[q] = setOf[ids[q]!]!;
     const dbscan = this.config.dbscan;
     const input: RoundInput = {
       round: ++this.round,
@@ -623,6 +631,7 @@ export class PeerEngine implements SeriesComponent {
       groupUid,
       groupStart,
       ids,
+      peerSet,
       nextId,
       windows: this.ring,
       lastBucket: this.lastBucket,

@@ -69,10 +69,16 @@ export function groupFeatures(
   const x = new Float64Array(n * d);
   if (n === 0) return { n, d, x, summary, index };
 
-  // Group scale: typical spread of the members, so features are in units of "normal wiggle".
+  // Group scale: typical spread of the members that move, so features are in units of "normal
+  // wiggle". Flat members (idle handlers, empty buckets) are often most of a group; counted, they
+  // would make the scale 0 and blow every mover's trend and level up to the floor's scale.
   const tmp = new Float64Array(n);
-  for (let i = 0; i < n; i++) tmp[i] = summary[i * d + R + 1]!;
-  let scale = medianInPlace(tmp, n);
+  let moving = 0;
+  for (let i = 0; i < n; i++) {
+    const spread = summary[i * d + R + 1]!;
+    if (spread > 0) tmp[moving++] = spread;
+  }
+  let scale = moving > 0 ? medianInPlace(tmp, moving) : 0;
   for (let i = 0; i < n; i++) tmp[i] = summary[i * d + R]!;
   const medLevel = medianInPlace(tmp, n);
   scale = Math.max(scale, 1e-9 * Math.max(1, Math.abs(medLevel)), 1e-300);

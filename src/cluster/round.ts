@@ -1,4 +1,4 @@
-import { densityOutliers, autoEps } from './dbscan.js';
+import { peerDensityOutliers } from './dbscan.js';
 import { SCALARS, groupFeatures } from './features.js';
 import { chooseK, kmeans, rng } from './kmeans.js';
 import { matchIds } from './match.js';
@@ -23,6 +23,8 @@ export interface RoundInput {
   groupUid: Float64Array;
   groupStart: Int32Array;
   ids: Int32Array;
+  /** Per position: the member's peer set (density outliers are judged within it). */
+  peerSet: Int32Array;
   nextId: Int32Array;
   windows: Float32Array;
   lastBucket: Float64Array;
@@ -64,7 +66,7 @@ export type RoundState = Map<number, GroupModel>;
 export function transferables(x: RoundInput | RoundOutput): ArrayBuffer[] {
   const arrays =
     'windows' in x
-      ? [x.groupUid, x.groupStart, x.ids, x.nextId]
+      ? [x.groupUid, x.groupStart, x.ids, x.peerSet, x.nextId]
       : [x.cluster, x.density, x.nextId, ...x.groups.flatMap((g) => [g.ids, g.sizes, g.centroids])];
   return arrays.map((a) => a.buffer as ArrayBuffer);
 }
@@ -152,9 +154,10 @@ function clusterGroup(
     lastFullMs: incremental ? model!.lastFullMs : input.nowMs,
   });
 
-  const eps = input.eps > 0 ? input.eps : autoEps(x, n, d, input.minPts, rand);
+  const part = new Int32Array(n);
+  for (let i = 0; i < n; i++) part[i] = input.peerSet[s + index[i]!]!;
   const score = new Float64Array(n);
-  densityOutliers(x, n, d, eps, input.minPts, assign, k, score);
+  const eps = peerDensityOutliers(x, n, d, part, input.eps, input.minPts, assign, k, rand, score);
 
   const matched = matchIds(prev, assign, n, k, nextId[g]!);
   nextId[g] = matched.nextId;
