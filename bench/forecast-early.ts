@@ -33,3 +33,35 @@ for (const [hours, h, label] of [[2, 0, '5m'], [6, 1, '1h']] as const) {
     console.log(`| ${name} | ${hours}h | ${label} | ${MODELS.map((m) => geo(logs.get(m)!)).join(' | ')} | ${n} |`);
   }
 }
+
+// What a dashboard shows in those hours: the forecast published at each sample (the default, or
+// the choice of a shorter horizon once checked), against the value observed a horizon later.
+// Relative to the naive forecast (the latest value) on the same origins; geometric mean over series.
+console.log('');
+console.log('| set | origins in the first | horizon | published forecast MAE / naive MAE | series |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const [hours, h, label, hMs] of [[2, 0, '5m', 300_000], [4, 1, '1h', 3_600_000]] as const) {
+  for (const [name, list] of sets) {
+    const logs: number[] = [];
+    for (const s of list) {
+      const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'], models: { lstm: false } })]);
+      e.resize(1);
+      e.reset(0);
+      const end = s.t[0]! + hours * 3_600_000;
+      let served = 0;
+      let naive = 0;
+      let j = 0;
+      for (let i = 0; i < s.t.length && s.t[i]! <= end; i++) {
+        e.observe(0, s.t[i]!, s.x[i]!);
+        const f = e.forecast[h]![0]!;
+        while (j < s.t.length && s.t[j]! < s.t[i]! + hMs) j++;
+        if (j >= s.t.length || !(f === f)) continue;
+        served += Math.abs(f - s.x[j]!);
+        naive += Math.abs(s.x[i]! - s.x[j]!);
+      }
+      if (served > 0 && naive > 0) logs.push(Math.log(served / naive));
+    }
+    const geo = logs.length === 0 ? '-' : Math.exp(logs.reduce((x, y) => x + y, 0) / logs.length).toFixed(3);
+    console.log(`| ${name} | ${hours}h | ${label} | ${geo} | ${logs.length} |`);
+  }
+}

@@ -21,11 +21,14 @@ function run(cfg: ForecastConfigInput, hours: number, f: (h: number) => number):
 /** disk_used_ratio rising 0.5 -> 0.86 over 5 hours: 0.072 an hour, 0.9 reached 2000 s later. */
 const disk = (h: number): number => 0.5 + 0.072 * h;
 
-test('breach: a trained short horizon counts while a longer one is still on its default', () => {
+test('breach: a trained short horizon counts while a longer one is still training', () => {
   const both = run({ horizons: ['1h', '24h'], breach_thresholds: [0.9] }, 5, disk);
   const short = run({ horizons: ['1h'], breach_thresholds: [0.9] }, 5, disk);
-  // The 24h choice is still the flat default (it takes 3 days to train); the 1h one sees the trend.
-  assert.equal(both.chosenModel(0, 1), 'ses');
+  // The 24h choice takes 3 days to train; meanwhile it serves the 1h choice, which sees the trend
+  // (the flat default would hide it).
+  assert.equal(both.chosenModel(0, 0), 'linear');
+  assert.equal(both.chosenModel(0, 1), 'linear');
+  assert.ok(both.forecast[1]![0]! > 2, `24h forecast ${both.forecast[1]![0]}`);
   assert.ok(both.forecast[0]![0]! > 0.9, `1h forecast ${both.forecast[0]![0]}`);
   const got = both.breachSeconds[0]![0]!;
   assert.ok(Number.isFinite(got) && got > 1000 && got < 3000, `breach ${got} (true 2000 s)`);

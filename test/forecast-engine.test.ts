@@ -4,6 +4,7 @@ import { forecastSchema } from '../src/forecast/config.js';
 import { ForecastEngine } from '../src/forecast/engine.js';
 import { NAIVE } from '../src/forecast/models.js';
 import { mulberry32 as rng } from '../src/util/prng.js';
+import { gauss } from '../src/cluster/synthetic.js';
 
 const STEP = 300_000;
 
@@ -339,4 +340,28 @@ test('until its choice is checked, a short horizon serves Holt (level and trend)
   assert.deepEqual(ses.names, ['ses', 'ses']);
   // 5 minutes after minute 16 the ramp is at 0.92: Holt's trend carries the forecast further.
   assert.ok(holt.f5m > ses.f5m + 0.02 && holt.f5m < 0.92, `holt ${holt.f5m}, ses ${ses.f5m}`);
+});
+
+test("a long horizon serves a shorter horizon's checked choice while its own trains, when that choice is far better than SES", () => {
+  const run = (noise: number): { names: string[]; f1h: number; last: number } => {
+    const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m', '1h'], models: { lstm: false } })]);
+    e.resize(1);
+    e.reset(0);
+    const T0 = 1_700_000_000_000;
+    const next = rng(5);
+    // A ramp, +0.02 a minute, sampled every 15 s, for an hour: the 5m choice is checked (and its
+    // running error, which starts from checks where every model knew as little, has come under
+    // 0.4 of SES's), the 1h one not yet.
+    let last = 0;
+    for (let i = 0; i <= 240; i++) e.observe(0, T0 + i * 15_000, (last = 0.5 + 0.02 * (i / 4) + noise * gauss(next)));
+    return { names: [e.chosenModel(0, 0), e.chosenModel(0, 1)], f1h: e.forecast[1]![0]!, last };
+  };
+  const ramp = run(0.002);
+  assert.equal(ramp.names[1], ramp.names[0], `1h serves the 5m choice: ${ramp.names}`);
+  assert.ok(ramp.names[0] === 'linear' || ramp.names[0] === 'holt', `${ramp.names}`);
+  // An hour on, the ramp is 1.2 higher: the forecast is well above the latest value, not below it.
+  assert.ok(ramp.f1h > ramp.last + 0.6, `1h forecast ${ramp.f1h}, latest ${ramp.last}`);
+  // The same slope under noise ten times its 5-minute rise: no model is far better than SES at 5m.
+  const noisy = run(1);
+  assert.equal(noisy.names[1], 'ses', `${noisy.names}`);
 });
