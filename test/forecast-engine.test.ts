@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forecastSchema } from '../src/forecast/config.js';
-import { ForecastEngine } from '../src/forecast/engine.js';
+import { ForecastEngine, fewChecksWidening } from '../src/forecast/engine.js';
 import { NAIVE } from '../src/forecast/models.js';
 import { mulberry32 as rng } from '../src/util/prng.js';
 import { gauss } from '../src/cluster/synthetic.js';
@@ -364,4 +364,12 @@ test("a long horizon serves a shorter horizon's checked choice while its own tra
   // The same slope under noise ten times its 5-minute rise: no model is far better than SES at 5m.
   const noisy = run(1);
   assert.equal(noisy.names[1], 'ses', `${noisy.names}`);
+});
+
+test('an interval from few checks is wider, as a t quantile is over the normal one, and the widening fades', () => {
+  // The widening's effect on coverage is measured by bench/forecast-early.ts (second table).
+  assert.equal(fewChecksWidening(1), 1);
+  assert.ok(Math.abs(fewChecksWidening(3) - Math.SQRT2) < 1e-12);
+  for (let n = 3; n < 255; n++) assert.ok(fewChecksWidening(n + 1) < fewChecksWidening(n));
+  assert.ok(fewChecksWidening(10) < 1.11 && fewChecksWidening(255) < 1.004);
 });

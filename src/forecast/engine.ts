@@ -1001,11 +1001,13 @@ export class ForecastEngine implements SeriesComponent {
   private publish(id: number, prof: Profile, h: number, cell: number, fOff: number, errorScale: number): void {
     const t = prof.intervals;
     // One or two outcomes say little about the error: no interval (nor correction) until three.
-    const a = this.evals[h]![id]! >= MIN_EVALS ? errorScale : NaN;
+    const n = this.evals[h]![id]!;
+    const a = n >= MIN_EVALS ? errorScale : NaN;
     const f = this.anchor[id]! + fOff;
     const point = a === a ? f + this.correction(prof, cell) * a : f;
-    const lo = f + t.lowerQ(cell, 0) * a;
-    const hi = f + t.upperQ(cell, 0) * a;
+    const w = a * fewChecksWidening(n);
+    const lo = f + t.lowerQ(cell, 0) * w;
+    const hi = f + t.upperQ(cell, 0) * w;
     this.forecast[h]![id] = point;
     this.lower[h]![id] = point < lo ? point : lo;
     this.upper[h]![id] = point > hi ? point : hi;
@@ -1345,7 +1347,9 @@ export class ForecastEngine implements SeriesComponent {
     if (!prof.horizonOn[h] || this.buckets[id]! === 0) return out;
     const hMs = this.horizonMs[h]!;
     const c = this.serving(id, prof, h);
-    const a = this.evals[h]![id]! >= MIN_EVALS ? this.mae[h]![id * MODEL_COUNT + c]! : NaN;
+    const checks = this.evals[h]![id]!;
+    const a = checks >= MIN_EVALS ? this.mae[h]![id * MODEL_COUNT + c]! : NaN;
+    const widen = fewChecksWidening(checks);
     const cell = c * this.horizonMs.length + h;
     const n = Math.max(1, Math.floor(steps));
     for (let i = 1; i <= n; i++) {
@@ -1357,8 +1361,8 @@ export class ForecastEngine implements SeriesComponent {
       const value = s === s ? v + this.correction(prof, cell) * s : v;
       const intervals = prof.levels.map((level, l) => ({
         level,
-        lower: Math.min(value, v + prof.intervals.lowerQ(cell, l) * s),
-        upper: Math.max(value, v + prof.intervals.upperQ(cell, l) * s),
+        lower: Math.min(value, v + prof.intervals.lowerQ(cell, l) * s * widen),
+        upper: Math.max(value, v + prof.intervals.upperQ(cell, l) * s * widen),
       }));
       out.push({ t: this.bucketEnd[id]! + tau, value, lower: intervals[0]!.lower, upper: intervals[0]!.upper, intervals });
     }
@@ -1426,3 +1430,11 @@ function dayPos(end: number, step: number): number {
   return Math.floor(posMod(end, DAY_MS) / step);
 }
 
+/**
+ * An error scale from a few checks is itself uncertain: the interval widens as a Student t
+ * quantile does over the normal one with n - 1 degrees of freedom (about 1.4 at 3 checks, 1.1 at
+ * 10), and tends to 1 as checks accumulate.
+ */
+export function fewChecksWidening(n: number): number {
+  return n > 1 ? Math.sqrt(1 + 2 / (n - 1)) : 1;
+}
