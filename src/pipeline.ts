@@ -25,6 +25,15 @@ export const FUTURE_TOLERANCE_MS = 10 * 60_000;
 const RATE_JITTER_S = 0.01;
 /** Of an integer counter's smallest step (one event per interval): one event more or less is noise. */
 const RATE_QUANTUM_SHARE = 0.5;
+/**
+ * A counter that has not moved since its last change is scored again (at rate 0) once it has been
+ * still for this many of its usual intervals between changes: a counter that moves once a minute
+ * (Prometheus's metadata sends, a batch) is scored on its steps' rate, not as 11 zeros and a
+ * spike per minute at 5 s scrapes, and one that stops is still caught.
+ */
+const STALL_CADENCES = 3;
+/** How fast the usual interval between changes follows; one change moves it by at most x(1 + 3 r). */
+const CADENCE_RATE = 0.1;
 
 /** Counts the pipeline keeps for Augur's own metrics; plain numbers, read at scrape time. */
 export class PipelineStats {
@@ -33,6 +42,8 @@ export class PipelineStats {
   /** Samples more than FUTURE_TOLERANCE_MS ahead of the receiving clock, dropped. */
   samplesTooFarAhead = 0;
   samplesNonFinite = 0;
+  /** Counter samples equal to the counter's last change, within its usual cadence: not scored. */
+  samplesCounterUnchanged = 0;
   staleMarkers = 0;
   histograms = 0;
   exemplars = 0;
@@ -52,17 +63,23 @@ class LastValue implements SeriesComponent {
   }
 }
 
-/** Per-series memory of the previous raw counter value, to score counters on their rate. */
+/**
+ * Per-series memory of a counter's last change (raw value and time), to score counters on their
+ * rate between changes, and its usual interval between changes (0 before the first).
+ */
 class CounterState implements SeriesComponent {
   prevValue = new Float64Array(0);
   prevTimeMs = new Float64Array(0);
+  cadenceMs = new Float32Array(0);
   *grow(capacity: number, used: () => number): GrowSteps {
     this.prevValue = yield* grown(this.prevValue, capacity, used);
     this.prevTimeMs = yield* grown(this.prevTimeMs, capacity, used);
+    this.cadenceMs = yield* grown(this.cadenceMs, capacity, used);
   }
   reset(id: number): void {
     this.prevValue[id] = NaN;
     this.prevTimeMs[id] = NaN;
+    this.cadenceMs[id] = 0;
   }
 }
 
@@ -237,13 +254,31 @@ export class Pipeline {
       const c = this.counters;
       const prev = c.prevValue[id]!;
       const prevT = c.prevTimeMs[id]!;
-      c.prevValue[id] = value;
-      c.prevTimeMs[id] = tMs;
-      if (prev !== prev) return;
-      const dt = (tMs - prevT) / 1000;
-      x = (value >= prev ? value - prev : value) / dt;
+      if (prev !== prev) {
+        c.prevValue[id] = value;
+        c.prevTimeMs[id] = tMs;
+        return;
+      }
+      const elapsed = tMs - prevT;
+      const cadence = c.cadenceMs[id]!;
+      if (value === prev) {
+        // No change since the last one: nothing new to score while within its usual cadence (the
+        // outputs stay those of its last change), a rate of 0 once it has been still for longer.
+        if (elapsed < STALL_CADENCES * cadence) {
+          if (this.last.value[id] === this.last.value[id]) reg.exposed[id] = 1;
+          this.stats.samplesCounterUnchanged++;
+          return;
+        }
+        x = 0;
+      } else {
+        x = (value > prev ? value - prev : value) / (elapsed / 1000);
+        const step = elapsed < 4 * cadence || cadence === 0 ? elapsed : 4 * cadence;
+        c.cadenceMs[id] = cadence === 0 ? step : cadence + CADENCE_RATE * (step - cadence);
+        c.prevValue[id] = value;
+        c.prevTimeMs[id] = tMs;
+      }
       const integer = value === Math.floor(value) && prev === Math.floor(prev);
-      resolution = ((x < 0 ? -x : x) * RATE_JITTER_S + (integer ? RATE_QUANTUM_SHARE : 0)) / dt;
+      resolution = ((x < 0 ? -x : x) * RATE_JITTER_S + (integer ? RATE_QUANTUM_SHARE : 0)) / (elapsed / 1000);
     }
     const scorer = this.scorer;
     this.last.value[id] = x;

@@ -968,6 +968,29 @@ describe('counter rates', () => {
     assert.ok(burstFlags.slice(350, 420).split('').every((c) => Number(c) >= 2), burstFlags.slice(350, 420));
   });
 
+  it("of a counter that moves in steps less often than it is scraped are its steps' rate: no alarm while it keeps its cadence, one when it stops", () => {
+    // Prometheus's remote-write metadata counters: a few hundred entries once a minute, scraped
+    // every 5 s (11 scrapes of no change, then a jump).
+    const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'), { peers: false });
+    const T0 = Date.now() - 4 * 3_600_000;
+    let sent = 0;
+    let flags = '';
+    let id = -1;
+    const stopAt = 12 * 150;
+    for (let i = 0; i < stopAt + 360; i++) {
+      const t = T0 + i * 5000;
+      if (i % 12 === 0 && i < stopAt) sent += 280 + (i % 5);
+      ingestV1(pipeline, [{ labels: { __name__: 'prometheus_remote_storage_metadata_total', job: 'prometheus' }, samples: [{ value: sent, timestamp: t }] }], Date.now());
+      if (id < 0) id = pipeline.registry.names.indexOf('prometheus_remote_storage_metadata_total');
+      flags += String(pipeline.scorer.severity[id]!);
+    }
+    assert.match(flags.slice(60, stopAt), /^0+$/, `while it sends every minute: ${flags.slice(60, stopAt)}`);
+    // Stopped: after three missed minutes its rate is scored as 0, far below its steps' rate.
+    const after = flags.slice(stopAt);
+    const first = after.search(/[2-4]/);
+    assert.ok(first > 0 && first <= 12 * 5, `anomalous ${first / 12} minutes after it stopped: ${after}`);
+  });
+
   it('never have a negative band, forecast or forecast interval', () => {
     const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'));
     const rnd = prng(7);
