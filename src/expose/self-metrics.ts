@@ -72,7 +72,7 @@ export class SelfMetrics {
     mirroredCounter(r, 'augur_samples_scored_total', 'Samples that reached the models.', () => s.samplesScored);
     mirroredCounter(r, 'augur_samples_out_of_order_total', 'Samples dropped because their timestamp was not after the series\' previous one.', () => s.samplesOutOfOrder);
     mirroredCounter(r, 'augur_samples_too_far_ahead_total', 'Samples dropped because their timestamp was more than 10 minutes ahead of Augur\'s clock.', () => s.samplesTooFarAhead);
-    mirroredCounter(r, 'augur_samples_counter_unchanged_total', 'Counter samples equal to the counter\'s last change and within its usual interval between changes: nothing new to score.', () => s.samplesCounterUnchanged);
+    mirroredCounter(r, 'augur_samples_unchanged_total', 'Counter samples equal to the counter\'s last change and within its usual interval between changes: nothing new to score.', () => s.samplesCounterUnchanged);
     mirroredCounter(r, 'augur_samples_non_finite_total', 'NaN and infinite samples accepted but kept out of the models.', () => s.samplesNonFinite);
     mirroredCounter(r, 'augur_samples_derived_ignored_total', 'Samples of Augur\'s own derived families sent back to it, which it does not score.', () => s.samplesDerivedIgnored);
     mirroredCounter(r, 'augur_stale_markers_total', 'Stale markers received; each ends its series\' exposure.', () => s.staleMarkers);
