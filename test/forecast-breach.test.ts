@@ -121,3 +121,39 @@ test('augur_forecast_model_series sums to the series forecast: removed series le
     metrics.stop();
   }
 });
+
+test('breach: follows each sample, not the 5-minute bucket grid', () => {
+  // 5-second samples of a ramp reaching 0.9 at 2 h, with a ripple that takes it across 0.9 and
+  // back several times before it stays above.
+  const e = new ForecastEngine([forecastSchema.parse({ models: { lstm: false }, horizons: ['5m', '1h'], breach_thresholds: [0.9] })]);
+  e.resize(1);
+  e.reset(0);
+  const f = (s: number): number => 0.5 + (0.4 * s) / 7200 + 0.01 * Math.sin(s / 40);
+  let crossings = 0;
+  let above = false;
+  let prev = NaN;
+  let prevS = 0;
+  let worst = 0;
+  for (let s = 0; s <= 2.2 * 3600; s += 5) {
+    const x = f(s);
+    e.observe(0, T0 + s * 1000, x);
+    if (s < 60) continue;
+    const b = e.breachSeconds[0]![0]!;
+    // Breached exactly while the latest sample is at or above the limit, from the first sample on.
+    assert.equal(b === 0, x >= 0.9, `at ${s} s: ${x} read ${b}`);
+    if (x >= 0.9 !== above) crossings++;
+    above = x >= 0.9;
+    // While a finite time to breach is forecast, it counts down with the clock between bucket ends
+    // (refreshed every quarter bucket, 75 s here).
+    if (Number.isFinite(b) && b > 0 && Number.isFinite(prev) && prev > 0 && s - prevS >= 60) {
+      worst = Math.max(worst, Math.abs(b + (s - prevS) - prev));
+      prev = b;
+      prevS = s;
+    } else if (!(Number.isFinite(prev) && prev > 0) || !(Number.isFinite(b) && b > 0)) {
+      prev = b;
+      prevS = s;
+    }
+  }
+  assert.ok(crossings >= 3, `${crossings} crossings`);
+  assert.ok(worst < 120, `time to breach off the clock by ${worst} s`);
+});

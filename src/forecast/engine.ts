@@ -511,7 +511,12 @@ export class ForecastEngine implements SeriesComponent {
     // end's forecast, 1-minute samples' first minute got 0% 5m coverage on exponential growth.
     const age = tMs - this.bucketEnd[id]!;
     const quarter = Math.floor((age * 4) / step) + 1;
-    if (quarter <= this.refreshedQuarter[id]!) return;
+    if (quarter <= this.refreshedQuarter[id]!) {
+      // Breached now or no longer is a matter of this sample, not of the grid: refreshed in steps,
+      // a disk past its limit read a time to breach for minutes.
+      if (this.thresholds.length > 0 && this.breachChanged(id, prof)) this.updateBreach(id, prof, age);
+      return;
+    }
     if (step >= 4 * BASE_STEP_MS && cnt >= RELEARN_MIN && age * RELEARN_RATIO < cnt * step) {
       // Sampled far more densely than the step learnt from the first samples: learn it again.
       this.clearState(id);
@@ -520,6 +525,7 @@ export class ForecastEngine implements SeriesComponent {
     }
     this.refreshedQuarter[id] = quarter;
     this.refreshOpen(id, prof, age);
+    if (this.thresholds.length > 0) this.updateBreach(id, prof, age);
   }
 
   /**
@@ -641,7 +647,7 @@ export class ForecastEngine implements SeriesComponent {
     // Forecasts target the value at a time, so they are scored against the latest sample.
     const target = this.lastOff[id]!;
     for (const h of prof.horizons) this.scoreAndForecast(id, prof, h, n, target, scored);
-    if (this.thresholds.length > 0) this.updateBreach(id, prof);
+    if (this.thresholds.length > 0) this.updateBreach(id, prof, 0);
   }
 
   /** Moves the anchor of series id to `to`, `delta` from the old one, keeping every value. */
@@ -1194,7 +1200,7 @@ export class ForecastEngine implements SeriesComponent {
    * like one falling back under a limit: a floor (free bytes) is watched through a series that
    * rises towards its limit (used bytes, 1 - free ratio).
    */
-  private updateBreach(id: number, prof: Profile): void {
+  private updateBreach(id: number, prof: Profile, age: number): void {
     const x0 = this.lastOff[id]!;
     let n = -1;
     for (let t = 0; t < this.thresholds.length; t++) {
@@ -1209,7 +1215,7 @@ export class ForecastEngine implements SeriesComponent {
         out[id] = 0;
         continue;
       }
-      if (n < 0) n = this.breachPath(id, prof);
+      if (n < 0) n = this.breachPath(id, prof, age);
       const tau = this.breachTau;
       const val = this.breachVal;
       let prevV = x0;
@@ -1229,8 +1235,19 @@ export class ForecastEngine implements SeriesComponent {
     }
   }
 
+  /** Whether the latest sample crossed a threshold the published breach does not yet say. */
+  private breachChanged(id: number, prof: Profile): boolean {
+    const x0 = this.lastOff[id]!;
+    for (let t = 0; t < this.thresholds.length; t++) {
+      if (!prof.thresholdOn[t]) continue;
+      if (x0 >= this.thresholds[t]! - this.anchor[id]! !== (this.breachSeconds[t]![id] === 0)) return true;
+    }
+    return false;
+  }
+
   /**
    * Fills breachTau/breachVal with the forecast path used for breaches and returns its length.
+   * Leads count from now, `age` ms after the last bucket end the models' state is that of.
    * It is piecewise over the profile's horizons, shortest first: from the previous horizon (or
    * now) up to horizon h, BREACH_POINTS points of horizon h's chosen model, so each lead is
    * forecast by the model chosen at the shortest horizon reaching it, and never past that model's
@@ -1240,7 +1257,7 @@ export class ForecastEngine implements SeriesComponent {
    * train), and the path then ends at the last horizon taking part. While no horizon is trained, all of them take part on the default model.
    * Points carry the point forecast's bias correction, scaled with tau like the interval.
    */
-  private breachPath(id: number, prof: Profile): number {
+  private breachPath(id: number, prof: Profile, age: number): number {
     let trained = false;
     for (const h of prof.horizons) if (this.evals[h]![id]! >= MIN_EVALS) trained = true;
     let n = 0;
@@ -1251,16 +1268,20 @@ export class ForecastEngine implements SeriesComponent {
       const c = this.serving(id, prof, h);
       const bias = this.biasAt(id, prof, h, c);
       const sesBias = this.biasAt(id, prof, h, SES);
+      // Naive and the LSTM start from the latest sample; the others from the last bucket end.
+      const shift = c === NAIVE || c === LSTM ? 0 : age;
       for (let i = 1; i <= BREACH_POINTS; i++) {
         const tau = from + ((hMs - from) * i) / BREACH_POINTS;
-        let v = this.predictOff(id, c, hMs, tau);
+        let v = this.predictOff(id, c, hMs, tau + shift);
         let b = bias;
+        let lead = tau + shift;
         if (v !== v) {
-          v = this.predictOff(id, SES, hMs, tau);
+          v = this.predictOff(id, SES, hMs, tau + age);
           b = sesBias;
+          lead = tau + age;
         }
         if (v !== v) continue;
-        if (b !== 0) v += b * Math.sqrt(tau / hMs);
+        if (b !== 0) v += b * Math.sqrt(lead / hMs);
         this.breachTau[n] = tau;
         this.breachVal[n] = v;
         n++;
