@@ -19,7 +19,7 @@ export function anomalyFamilies(scorer: Scorer): SeriesFamily[] {
   ];
 }
 
-/** `augur_forecast{horizon}` with its interval, and time to breach per configured threshold. */
+/** `augur_forecast{horizon}` with its interval, and time to breach per configured limit. */
 export function forecastFamilies(f: ForecastEngine): SeriesFamily[] {
   const perHorizon = (arrays: () => ArrayLike<number>[]) =>
     f.horizonLabels.map((h, i) => ({ extraLabels: `,horizon="${escapeLabelValue(h)}"`, values: () => arrays()[i]! }));
@@ -32,6 +32,12 @@ export function forecastFamilies(f: ForecastEngine): SeriesFamily[] {
       help: 'Forecast seconds until the series rises to the threshold (an upper limit); 0 while at or above it; +Inf when the forecast stays below it.',
       skip: 'nan',
       variants: f.thresholds.map((t, i) => ({ extraLabels: `,threshold="${formatValue(t)}"`, values: () => f.breachSeconds[i]! })),
+    },
+    {
+      name: 'augur_forecast_floor_breach_seconds',
+      help: 'Forecast seconds until the series falls to the threshold (a lower limit); 0 while at or below it; +Inf when the forecast stays above it.',
+      skip: 'nan',
+      variants: f.floors.map((t, i) => ({ extraLabels: `,threshold="${formatValue(t)}"`, values: () => f.breachSeconds[f.thresholds.length + i]! })),
     },
   ];
 }

@@ -61,6 +61,29 @@ test('breach: a series coming down is never forecast to breach the limit it goes
   assert.equal(under.breachSeconds[0]![0], Infinity);
 });
 
+test('breach floors: a falling series is forecast to reach its floor, and past it is breached now', () => {
+  // Free bytes falling 500 -> 140 over 5 hours (72 an hour): 0 reached about 7000 s later, 100 in 2000 s.
+  const free = (h: number): number => 500 - 72 * h;
+  const e = run({ horizons: ['1h', '24h'], breach_floors: [0, 100, 200] }, 5, free);
+  assert.deepEqual(e.floors, [0, 100, 200]);
+  assert.deepEqual(e.thresholds, []);
+  const at = (floor: number): number => e.breachSeconds[e.thresholds.length + e.floors.indexOf(floor)]![0]!;
+  // Below 200 already: breached now.
+  assert.equal(at(200), 0);
+  const to100 = at(100);
+  assert.ok(to100 > 2000 * 0.7 && to100 < 2000 * 1.3, `100 in ${to100} s (true 2000 s)`);
+  // 0 lies past the 1h path while the 24h choice trains on the 1h's (linear): about 7000 s.
+  const to0 = at(0);
+  assert.ok(to0 > 7000 * 0.7 && to0 < 7000 * 1.3, `0 in ${to0} s (true 7000 s)`);
+  // A threshold and a floor at the same value are different limits: rising to 300 never happens.
+  const both = run({ horizons: ['1h'], breach_thresholds: [300], breach_floors: [300] }, 5, free);
+  assert.equal(both.breachSeconds[0]![0], Infinity);
+  assert.equal(both.breachSeconds[1]![0], 0);
+  // Rising away from a floor: never breached.
+  const up = run({ horizons: ['1h'], breach_floors: [100] }, 5, (h) => 140 + 72 * h);
+  assert.equal(up.breachSeconds[0]![0], Infinity);
+});
+
 test('model usage counts every series with a forecast, on the default model too', () => {
   const a = forecastSchema.parse({ horizons: ['1h', '24h'], models: { lstm: false } });
   const b = forecastSchema.parse({ horizons: ['1h'], models: { lstm: false } });

@@ -498,6 +498,7 @@ describe('/metrics when original labels are named like the labels Augur adds', (
   before(async () => {
     server = await startAugur((c) => {
       c.forecast.breach_thresholds = [100];
+      c.forecast.breach_floors = [0];
       c.cluster.group_by = ['job', 'cluster'];
     });
     const res = await postProto(server, encodeV1(peers(0, 240)));
@@ -511,7 +512,7 @@ describe('/metrics when original labels are named like the labels Augur adds', (
   it('renames them exported_<name>, so that no line has a label twice and promtool passes', async (t) => {
     const text = await getMetrics(server);
     const lines = text.split('\n').filter((l) => l.startsWith('augur_') && l.includes('metric="lat"'));
-    for (const fam of ['augur_forecast{', 'augur_forecast_breach_seconds{', 'augur_cluster_size{', 'augur_group_anomaly_ratio{', 'augur_anomaly_score{']) {
+    for (const fam of ['augur_forecast{', 'augur_forecast_breach_seconds{', 'augur_forecast_floor_breach_seconds{', 'augur_cluster_size{', 'augur_group_anomaly_ratio{', 'augur_anomaly_score{']) {
       assert.ok(lines.some((l) => l.startsWith(fam)), `${fam} present`);
     }
     for (const line of lines) {
@@ -522,6 +523,10 @@ describe('/metrics when original labels are named like the labels Augur adds', (
     assert.ok(find(m, 'augur_forecast', { metric: 'lat', exported_horizon: 'sky', instance: 'h0' }).length >= 1);
     assert.equal(find(m, 'augur_anomaly_score', { metric: 'lat', exported_horizon: 'sky', exported_threshold: 'hot', cluster: 'eu' }).length, 4);
     assert.equal(find(m, 'augur_forecast_breach_seconds', { exported_threshold: 'hot', threshold: '100' }).length, 4);
+    // Every lat series is above 0 and not falling to it within the horizon.
+    const floors = find(m, 'augur_forecast_floor_breach_seconds', { exported_threshold: 'hot', threshold: '0' });
+    assert.equal(floors.length, 4);
+    for (const f of floors) assert.equal(f.value, Infinity);
     const sizes = find(m, 'augur_cluster_size', { metric: 'lat', job: 'c', exported_cluster: 'eu' });
     assert.ok(sizes.length >= 1);
     assert.equal(sizes.reduce((a, s) => a + s.value, 0), 4);

@@ -32,7 +32,10 @@ export const forecastModelsSchema = z
  * - `levels`: nominal interval coverages. The FIRST level is the one exposed as
  *   `augur_forecast_lower` / `augur_forecast_upper` (default 0.8); every level is returned by the
  *   forecast path API.
- * - `breach_thresholds`: values for which `augur_forecast_breach_seconds{threshold}` is exposed.
+ * - `breach_thresholds`: upper limits, for which `augur_forecast_breach_seconds{threshold}` is
+ *   exposed (time until the series rises to it).
+ * - `breach_floors`: lower limits, for which `augur_forecast_floor_breach_seconds{threshold}` is
+ *   exposed (time until the series falls to it: free bytes reaching 0).
  * - `models`: switch individual models on or off (at least one must stay on).
  */
 export const forecastSchema = z
@@ -46,6 +49,7 @@ export const forecastSchema = z
       .refine((hs) => new Set(hs.map(durationMs)).size === hs.length, 'duplicate horizons'),
     levels: z.array(z.number().gt(0).lt(1)).min(1).max(4).default([0.8, 0.95]),
     breach_thresholds: z.array(z.number().finite()).max(8).default([]),
+    breach_floors: z.array(z.number().finite()).max(8).default([]),
     models: forecastModelsSchema.default({
       naive: true,
       ses: true,

@@ -133,8 +133,8 @@ interface Profile {
   /** Engine horizon indexes of this profile, shortest first. */
   horizons: number[];
   levels: number[];
-  /** Per engine threshold index: whether this profile exposes it. */
-  thresholdOn: boolean[];
+  /** Per engine limit index (thresholds, then floors): whether this profile exposes it. */
+  limitOn: boolean[];
   modelOn: boolean[];
   /**
    * Per engine horizon index, the model served until that horizon's choice has been checked
@@ -162,8 +162,14 @@ const HOLT_DEFAULT_MS = 15 * 60_000;
 export class ForecastEngine implements SeriesComponent {
   readonly horizonMs: number[];
   readonly horizonLabels: string[];
+  /** Upper limits (breach_thresholds), ascending: breachSeconds[0 .. thresholds.length). */
   readonly thresholds: number[];
+  /** Lower limits (breach_floors), ascending: breachSeconds[thresholds.length + j]. */
+  readonly floors: number[];
   readonly profiles: Profile[];
+  /** Every limit, uppers then floors, and +1 for an upper limit, -1 for a floor. */
+  private readonly limitAt: Float64Array;
+  private readonly limitSign: Float64Array;
 
   /**
    * Outputs per horizon index: the forecast made now for now + horizon and its interval. Float64:
@@ -173,8 +179,9 @@ export class ForecastEngine implements SeriesComponent {
   lower: Float64Array[];
   upper: Float64Array[];
   /**
-   * Per threshold index: seconds until the forecast path rises to it (an upper limit), 0 while the
-   * series is at or above it, +Inf when the path stays below it (see updateBreach).
+   * Per limit index (uppers then floors): seconds until the forecast path reaches it from the
+   * series' side, 0 while the series is at or past it, +Inf when the path does not reach it (see
+   * updateBreach).
    */
   breachSeconds: Float32Array[];
 
@@ -265,26 +272,32 @@ export class ForecastEngine implements SeriesComponent {
     if (configs.length === 0) throw new Error('ForecastEngine needs at least one profile');
     const hset = new Set<number>();
     const tset = new Set<number>();
+    const fset = new Set<number>();
     for (const c of configs) {
       for (const h of c.horizons) hset.add(durationMs(h));
       for (const t of c.breach_thresholds) tset.add(t);
+      for (const t of c.breach_floors) fset.add(t);
     }
     this.horizonMs = [...hset].sort((a, b) => a - b);
     this.horizonLabels = this.horizonMs.map(formatDurationMs);
     this.thresholds = [...tset].sort((a, b) => a - b);
+    this.floors = [...fset].sort((a, b) => a - b);
+    this.limitAt = Float64Array.from([...this.thresholds, ...this.floors]);
+    this.limitSign = Float64Array.from([...this.thresholds.map(() => 1), ...this.floors.map(() => -1)]);
     const nh = this.horizonMs.length;
     this.profiles = configs.map((c) => {
       const on = new Set(c.horizons.map(durationMs));
       const horizonOn = this.horizonMs.map((h) => on.has(h));
       const horizons = horizonOn.flatMap((o, i) => (o ? [i] : []));
       const ths = new Set(c.breach_thresholds);
+      const fls = new Set(c.breach_floors);
       const m = c.models;
       return {
         enabled: c.enabled,
         horizonOn,
         horizons,
         levels: [...c.levels],
-        thresholdOn: this.thresholds.map((t) => ths.has(t)),
+        limitOn: [...this.thresholds.map((t) => ths.has(t)), ...this.floors.map((t) => fls.has(t))],
         modelOn: [m.naive, m.ses, m.seasonal_naive, m.linear, m.holt, m.holt_winters, m.lstm],
         defaultModel: this.horizonMs.map((ms) => (m.holt && ms <= HOLT_DEFAULT_MS ? HOLT : SES)),
         intervals: new IntervalTable(MODEL_COUNT * nh, c.levels),
@@ -294,7 +307,7 @@ export class ForecastEngine implements SeriesComponent {
     this.forecast = per(nh, () => new Float64Array(0));
     this.lower = per(nh, () => new Float64Array(0));
     this.upper = per(nh, () => new Float64Array(0));
-    this.breachSeconds = per(this.thresholds.length, () => new Float32Array(0));
+    this.breachSeconds = per(this.limitAt.length, () => new Float32Array(0));
     this.lstmChange = per(nh, () => new Float32Array(0));
     this.pend = per(nh, () => new Float32Array(0));
     this.pendDue = per(nh, () => new Uint32Array(0));
@@ -362,7 +375,7 @@ export class ForecastEngine implements SeriesComponent {
       this.evals[h] = yield* grown(this.evals[h]!, n, used);
       this.chosen[h] = yield* grown(this.chosen[h]!, n, used);
     }
-    for (let t = 0; t < this.thresholds.length; t++) {
+    for (let t = 0; t < this.limitAt.length; t++) {
       this.breachSeconds[t] = yield* grown(this.breachSeconds[t]!, n, used);
     }
     this.cap = capacity;
@@ -391,7 +404,7 @@ export class ForecastEngine implements SeriesComponent {
       this.mae[h]!.fill(NaN, from * MODEL_COUNT, to * MODEL_COUNT);
       this.chosen[h]!.fill(NO_MODEL, from, to);
     }
-    for (let t = 0; t < this.thresholds.length; t++) this.breachSeconds[t]!.fill(NaN, from, to);
+    for (let t = 0; t < this.limitAt.length; t++) this.breachSeconds[t]!.fill(NaN, from, to);
   }
 
   reset(id: number): void {
@@ -400,7 +413,7 @@ export class ForecastEngine implements SeriesComponent {
       this.lower[h]![id] = NaN;
       this.upper[h]![id] = NaN;
     }
-    for (let t = 0; t < this.thresholds.length; t++) this.breachSeconds[t]![id] = NaN;
+    for (let t = 0; t < this.limitAt.length; t++) this.breachSeconds[t]![id] = NaN;
     this.profileOf[id] = 0;
     this.groupOf[id] = -1;
     this.clearState(id);
@@ -514,7 +527,7 @@ export class ForecastEngine implements SeriesComponent {
     if (quarter <= this.refreshedQuarter[id]!) {
       // Breached now or no longer is a matter of this sample, not of the grid: refreshed in steps,
       // a disk past its limit read a time to breach for minutes.
-      if (this.thresholds.length > 0 && this.breachChanged(id, prof)) this.updateBreach(id, prof, age);
+      if (this.limitAt.length > 0 && this.breachChanged(id, prof)) this.updateBreach(id, prof, age);
       return;
     }
     if (step >= 4 * BASE_STEP_MS && cnt >= RELEARN_MIN && age * RELEARN_RATIO < cnt * step) {
@@ -525,7 +538,7 @@ export class ForecastEngine implements SeriesComponent {
     }
     this.refreshedQuarter[id] = quarter;
     this.refreshOpen(id, prof, age);
-    if (this.thresholds.length > 0) this.updateBreach(id, prof, age);
+    if (this.limitAt.length > 0) this.updateBreach(id, prof, age);
   }
 
   /**
@@ -647,7 +660,7 @@ export class ForecastEngine implements SeriesComponent {
     // Forecasts target the value at a time, so they are scored against the latest sample.
     const target = this.lastOff[id]!;
     for (const h of prof.horizons) this.scoreAndForecast(id, prof, h, n, target, scored);
-    if (this.thresholds.length > 0) this.updateBreach(id, prof, 0);
+    if (this.limitAt.length > 0) this.updateBreach(id, prof, 0);
   }
 
   /** Moves the anchor of series id to `to`, `delta` from the old one, keeping every value. */
@@ -1188,41 +1201,40 @@ export class ForecastEngine implements SeriesComponent {
   }
 
   /**
-   * Time to breach of each threshold. A threshold is an upper limit (a full disk, an exhausted
-   * quota or pool: what AugurForecastBreach and its runbook speak of), so only reaching it from
-   * below counts:
+   * Time to breach of each limit. A threshold is an upper limit (a full disk, an exhausted quota
+   * or pool), a floor a lower one (free bytes, remaining budget): only reaching it from its safe
+   * side counts. For a threshold (a floor is the mirror image):
    * - the latest sample at or above it: 0, breached now (the alert stays firing while the series
    *   is past the limit, and a series coming down towards it from above is not forecast to
    *   "breach" it: it is past it until it is below, then it moves away, +Inf);
    * - below it: the lead (seconds) at which the forecast path first rises to it, interpolated
    *   between path points, from the latest sample at lead 0; +Inf when the path stays below.
-   * The config gives thresholds no direction, and a series falling towards a floor looks exactly
-   * like one falling back under a limit: a floor (free bytes) is watched through a series that
-   * rises towards its limit (used bytes, 1 - free ratio).
+   * Compared in mirrored offsets from the anchor: sign * (value - anchor).
    */
   private updateBreach(id: number, prof: Profile, age: number): void {
     const x0 = this.lastOff[id]!;
     let n = -1;
-    for (let t = 0; t < this.thresholds.length; t++) {
+    for (let t = 0; t < this.limitAt.length; t++) {
       const out = this.breachSeconds[t]!;
-      if (!prof.thresholdOn[t]) {
+      if (!prof.limitOn[t]) {
         out[id] = NaN;
         continue;
       }
-      // Compared as offsets from the anchor.
-      const th = this.thresholds[t]! - this.anchor[id]!;
-      if (x0 >= th) {
+      const sign = this.limitSign[t]!;
+      const th = sign * (this.limitAt[t]! - this.anchor[id]!);
+      const x = sign * x0;
+      if (x >= th) {
         out[id] = 0;
         continue;
       }
       if (n < 0) n = this.breachPath(id, prof, age);
       const tau = this.breachTau;
       const val = this.breachVal;
-      let prevV = x0;
+      let prevV = x;
       let prevT = 0;
       let res = Infinity;
       for (let i = 0; i < n; i++) {
-        const v = val[i]!;
+        const v = sign * val[i]!;
         if (v >= th) {
           // prevV < th <= v.
           res = (prevT + ((th - prevV) / (v - prevV)) * (tau[i]! - prevT)) / 1000;
@@ -1235,12 +1247,13 @@ export class ForecastEngine implements SeriesComponent {
     }
   }
 
-  /** Whether the latest sample crossed a threshold the published breach does not yet say. */
+  /** Whether the latest sample crossed a limit the published breach does not yet say. */
   private breachChanged(id: number, prof: Profile): boolean {
     const x0 = this.lastOff[id]!;
-    for (let t = 0; t < this.thresholds.length; t++) {
-      if (!prof.thresholdOn[t]) continue;
-      if (x0 >= this.thresholds[t]! - this.anchor[id]! !== (this.breachSeconds[t]![id] === 0)) return true;
+    for (let t = 0; t < this.limitAt.length; t++) {
+      if (!prof.limitOn[t]) continue;
+      const sign = this.limitSign[t]!;
+      if (sign * x0 >= sign * (this.limitAt[t]! - this.anchor[id]!) !== (this.breachSeconds[t]![id] === 0)) return true;
     }
     return false;
   }

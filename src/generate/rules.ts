@@ -95,7 +95,8 @@ function anomalyRules(o: GenerateOptions): RuleGroup {
       alert(
         o,
         'AugurForecastBreach',
-        `augur_forecast_breach_seconds <= ${durationSeconds(t.within)}`,
+        // Upper limits and floors: one alert, the threshold label says which value.
+        `augur_forecast_breach_seconds <= ${durationSeconds(t.within)} or augur_forecast_floor_breach_seconds <= ${durationSeconds(t.within)}`,
         o.forecast.for,
         t.severity,
         `{{ $labels.metric }} is forecast to cross {{ $labels.threshold }} within ${t.within}.`,

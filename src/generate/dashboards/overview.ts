@@ -92,9 +92,9 @@ export function overviewDashboard(o: GenerateOptions): Json {
       10,
       'Forecast threshold breaches',
       l.place(12, 9),
-      [{ expr: 'sort(augur_forecast_breach_seconds)' }],
+      [{ expr: 'sort(augur_forecast_breach_seconds or augur_forecast_floor_breach_seconds)' }],
       {
-        description: 'Series forecast to cross a configured threshold, soonest first (time to breach).',
+        description: 'Series forecast to cross a configured threshold (rising to a breach threshold, or falling to a floor: augur_forecast_floor_breach_seconds), soonest first (time to breach).',
         unit: 's',
         links: [{ title: 'Drill down', url: drill }],
       },

@@ -102,7 +102,10 @@ export function seriesDashboard(o: GenerateOptions): Json {
         'Each forecast is drawn at the time it is for (made $horizon earlier), with its interval, against what happened. The right edge shows where the series is heading.',
       overrides: [override('/^(lower|upper) /', BAND_LINE), override('/^forecast /', { 'custom.lineStyle': { fill: 'dash', dash: [4, 4] }, 'custom.lineWidth': 2 })],
     }),
-    timeseries(5, 'Forecast time to threshold breach', l.place(12, 8), [{ expr: `augur_forecast_breach_seconds{${SEL}}`, legend: '{{threshold}} {{instance}}' }], {
+    timeseries(5, 'Forecast time to threshold breach', l.place(12, 8), [
+      { expr: `augur_forecast_breach_seconds{${SEL}}`, legend: 'rises to {{threshold}} {{instance}}' },
+      { expr: `augur_forecast_floor_breach_seconds{${SEL}}`, legend: 'falls to {{threshold}} {{instance}}' },
+    ], {
       unit: 's',
       min: 0,
     }),
