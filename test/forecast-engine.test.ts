@@ -307,6 +307,27 @@ test('a level shift is held back as an outlier for two buckets at most', () => {
   assert.ok(Math.abs(e.predict(0, NAIVE, STEP, STEP) - (1e6 + 50.5)) < 1, 'naive follows the latest sample');
 });
 
+test('after a level shift, trend models do not read the step as a slope', () => {
+  // A disk at 95% for 3 hours with a small ripple, cleaned up to 50%; 15-second samples.
+  const e = new ForecastEngine([forecastSchema.parse({ horizons: ['1h'], breach_floors: [0.2], models: { lstm: false } })]);
+  e.resize(1);
+  e.reset(0);
+  const T0 = 1_700_000_000_000;
+  const at = 3 * 3600;
+  let low = Infinity;
+  let floor = Infinity;
+  for (let s = 0; s <= at + 2 * 3600; s += 15) {
+    e.observe(0, T0 + s * 1000, (s < at ? 0.95 : 0.5) + 0.003 * Math.sin(s / 50));
+    // Two buckets held as outliers, then the new level gets in (see the test above).
+    if (s < at + 20 * 60) continue;
+    low = Math.min(low, e.forecast[0]![0]!);
+    floor = Math.min(floor, e.breachSeconds[0]![0]!);
+  }
+  // The step, read as a slope, took the 1h forecast to -0.2 and the floor within the hour.
+  assert.ok(low > 0.45, `1h forecast fell to ${low}`);
+  assert.equal(floor, Infinity);
+});
+
 test('the interval appears once the model has been checked against 3 outcomes, not after the first', () => {
   const e = new ForecastEngine([forecastSchema.parse({ horizons: ['5m'], models: { lstm: false } })]);
   e.resize(1);
