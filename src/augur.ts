@@ -235,6 +235,21 @@ export class Augur {
     });
   }
 
+  /**
+   * An empty host is every interface, as in Prometheus's `:9090`: IPv6 and IPv4 on one dual-stack
+   * socket, or IPv4 alone where the kernel has no IPv6.
+   */
+  private async listenOn(host: string, port: number): Promise<string> {
+    if (host !== '') return this.app.listen({ host, port });
+    try {
+      return await this.app.listen({ host: '::', port, ipv6Only: false });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw e;
+      return this.app.listen({ host: '0.0.0.0', port });
+    }
+  }
+
   async listen(host: string, port: number): Promise<string> {
     await this.auth?.prepare();
     let last = performance.now();
@@ -245,7 +260,7 @@ export class Augur {
       this.lagMs = Math.max(late, this.lagMs * 0.5);
     }, 50);
     this.lagTimer.unref();
-    const address = await this.app.listen({ host, port });
+    const address = await this.listenOn(host, port);
     const signal = this.starting.signal;
     let started = false;
     try {

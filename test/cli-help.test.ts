@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { networkInterfaces } from 'node:os';
+import { Augur } from '../src/augur.js';
+import { defaultConfig } from '../src/config/load.js';
+import { parseListenAddress } from '../src/config/listen-address.js';
+import { createLogger } from '../src/log.js';
 import { augur } from './helpers/cli.js';
 
 describe('augur --help', () => {
@@ -54,5 +59,22 @@ describe('augur serve flags', () => {
     const ok = await augur(['serve', '--config.check', '--log.level=warn', '--web.listen-address=[::1]:9201']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /embedded default config: OK/);
+  });
+});
+
+describe('listen address', () => {
+  it('an empty host is every interface: IPv4 and, where the kernel has it, IPv6', async () => {
+    const { host, port } = parseListenAddress(':0');
+    assert.equal(host, '');
+    const server = new Augur(defaultConfig(), createLogger('silent', 'json'));
+    try {
+      const url = new URL(await server.listen(host, port));
+      const get = async (h: string): Promise<number> => (await fetch(`http://${h}:${url.port}/-/healthy`)).status;
+      assert.equal(await get('127.0.0.1'), 200);
+      const v6 = networkInterfaces().lo?.some((a) => a.family === 'IPv6') ?? false;
+      if (v6) assert.equal(await get('[::1]'), 200);
+    } finally {
+      await server.close();
+    }
   });
 });
