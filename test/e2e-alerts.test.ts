@@ -15,11 +15,12 @@ import { dashboardExprs, GRAFANA_VARS, substituteGrafanaVars, type Json } from '
 import { compress, encodeV1, V1_CONTENT_TYPE } from './helpers/remote-write.js';
 
 /**
- * A short forecast horizon, a breach threshold the disturbed series crosses and fast clustering, so
- * that every dashboard panel has data within the test's minute; the generator options follow.
+ * A short forecast horizon, a breach threshold the disturbed series crosses, a floor and fast
+ * clustering, so that every dashboard panel has data within the test's minute; the generator
+ * options follow.
  */
 const AUGUR_CONFIG = `
-forecast: { horizons: [5m], breach_thresholds: [150] }
+forecast: { horizons: [5m], breach_thresholds: [150], breach_floors: [0] }
 cluster: { window: 40s, recluster_interval: 2s, full_recluster_interval: 4s }
 generate: { forecast: { horizons: [5m] } }
 `;

@@ -130,9 +130,9 @@ function peerAlerts(o: GenerateOptions): AlertingRule[] {
     alert(
       o,
       'AugurPeerGroupAnomalyBurst',
-      // Joined on the group labels only: the scrape gives a group series that lacks `job` or
-      // `instance` Augur's own.
-      `augur_group_anomaly_ratio >= ${o.groupBurst.ratio}\n` +
+      // By the group labels only: the scrape gives a group series that lacks `job` or `instance`
+      // Augur's own, which would name Augur as the group's job (and two replicas, two alerts).
+      `max by (${key.join(', ')}) (augur_group_anomaly_ratio) >= ${o.groupBurst.ratio}\n` +
         `and on (${key.join(', ')})\n${groupSeriesRecord(o)} >= ${o.groupBurst.minSeries}`,
       o.groupBurst.for,
       o.groupBurst.severity,
