@@ -247,6 +247,22 @@ test('a spike at the same time every day scores high only the first time', () =>
   assert.ok(s.score[0]! > 0.5, `new time of day ${s.score[0]}`);
 });
 
+test('a spike that recurs at a steady interval is flagged the first times only; an off-beat one still is', () => {
+  // A batch every 2 hours (24 samples): the series' normal once it has recurred, so its alert
+  // must not fire at every occurrence.
+  const s = scorer();
+  const g = gaussian(23);
+  const flagged: number[] = [];
+  for (let i = 0; i < 24 * 20; i++) {
+    s.observe(0, T0 + i * STEP_MS, (i % 24 === 0 && i > 0 ? 40 : 10) + g());
+    if (i % 24 === 0 && i > 0 && s.anomaly[0] === 1) flagged.push(i / 24);
+  }
+  assert.ok(flagged.length >= 1 && flagged.length <= 3 && flagged[flagged.length - 1]! <= 3, `flagged occurrences ${flagged.join(' ')}`);
+  // Off the beat, the same spike is news.
+  s.observe(0, T0 + (24 * 20 + 7) * STEP_MS, 40 + g());
+  assert.equal(s.anomaly[0], 1);
+});
+
 test('a replay (sample time far ahead of wall time) trains forests inline, deterministically', () => {
   const run = () => {
     const s = scorer();
