@@ -421,7 +421,10 @@ describe('backtest', () => {
   it('streams a long backtest to its file in chunks, the same bytes as in one piece, and leaves no temporary file', async () => {
     const folder = join(dir, 'long');
     mkdirSync(folder, { recursive: true });
-    const text = 'timestamp,value\n' + values(30_000, 20_000).map((x, k) => `${1704067200 + k * 60},${x}`).join('\n') + '\n';
+    // Read in 1 MiB chunks: CRLF line ends and multi-byte characters fall across chunk boundaries.
+    const note = 'héllo wörld ✓ '.repeat(3);
+    const text = 'timestamp,value,note\r\n' + values(30_000, 20_000).map((x, k) => `${1704067200 + k * 60},${x},${note}`).join('\r\n') + '\r\n';
+    assert.ok(Buffer.byteLength(text) > 2 << 20);
     writeFileSync(join(folder, 'long.csv'), text);
     // Without the LSTM, whose rounds in sample time would make 30,000 rows take a minute.
     const opts = { config: parseConfig('forecast: { models: { lstm: false } }\n'), type: 'gauge' as const };
@@ -431,6 +434,10 @@ describe('backtest', () => {
     assert.ok(streamed.length > 3 << 20, `several chunks: ${streamed.length} characters`);
     assert.equal(streamed, await backtestText(text, 'long.csv', opts));
     assert.deepEqual(readdirSync(folder).sort(), ['long.csv', 'out.csv']);
+    // A broken row past the first chunks is reported at its line, and leaves no output.
+    writeFileSync(join(folder, 'bad.csv'), text + '1705867200\r\n');
+    await assert.rejects(backtestPath(join(folder, 'bad.csv'), join(folder, 'bad-out.csv'), opts), /bad\.csv:30002: 1 cell\(s\) where the header has 3/);
+    assert.deepEqual(readdirSync(folder).sort(), ['bad.csv', 'long.csv', 'out.csv']);
   });
 
   it('writes the forecast columns in the order of the configured horizons, labelled as Augur labels them', async () => {

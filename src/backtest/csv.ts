@@ -69,30 +69,104 @@ function splitRow(line: string): string[] {
   return out;
 }
 
-export function parseSeriesCsv(text: string, file: string): SeriesCsv {
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new AugurError('CSV_INVALID', `${file}: empty file`);
-  const head = splitRow(lines[0]!.replace(/^\uFEFF/, '')).map((h) => h.trim().toLowerCase());
-  const ti = head.indexOf('timestamp');
-  const vi = head.indexOf('value');
-  if (ti < 0 || vi < 0) throw new AugurError('CSV_INVALID', `${file}: the header needs 'timestamp' and 'value' columns, found ${JSON.stringify(head)}`);
-  const n = lines.length - 1;
-  const out: SeriesCsv = { timeText: new Array(n), valueText: new Array(n), timeMs: new Float64Array(n), value: new Float64Array(n) };
-  for (let r = 0; r < n; r++) {
-    const cells = splitRow(lines[r + 1]!);
+/** One data row: its cells as written (echoed to the output) and their values. */
+export interface CsvRow {
+  timeText: string;
+  valueText: string;
+  timeMs: number;
+  value: number;
+}
+
+/**
+ * Reads a series CSV a line at a time, so that a file of any size is read in constant memory: the
+ * header first, then one data row per line. Empty lines at the end are ignored; an empty line
+ * followed by data is a broken row. Errors name the file and line.
+ */
+export class SeriesCsvReader {
+  /** The latest data row (one object, rewritten by every `line` that returns true). */
+  readonly row: CsvRow = { timeText: '', valueText: '', timeMs: 0, value: 0 };
+  private lineNo = 0;
+  private width = 0;
+  private ti = -1;
+  private vi = -1;
+  /** Line number of the first of the empty lines seen since the last row, 0 when none. */
+  private blankFrom = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** Takes the next line (without its line end); true when it is a data row, now in `row`. */
+  line(text: string): boolean {
+    const no = ++this.lineNo;
+    if (text === '') {
+      if (this.blankFrom === 0) this.blankFrom = no;
+      return false;
+    }
+    if (this.blankFrom !== 0) this.broken(this.blankFrom, 1);
+    if (this.width === 0) {
+      const head = splitRow(text.replace(/^\uFEFF/, '')).map((h) => h.trim().toLowerCase());
+      this.ti = head.indexOf('timestamp');
+      this.vi = head.indexOf('value');
+      if (this.ti < 0 || this.vi < 0) throw new AugurError('CSV_INVALID', `${this.file}: the header needs 'timestamp' and 'value' columns, found ${JSON.stringify(head)}`);
+      this.width = head.length;
+      return false;
+    }
+    const cells = splitRow(text);
     // A row short of a cell is a broken row, not a missing sample (an empty cell is that).
-    if (cells.length < head.length) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: ${cells.length} cell(s) where the header has ${head.length}`);
-    const ts = cells[ti]!;
-    const vs = cells[vi]!;
+    if (cells.length < this.width) this.broken(no, cells.length);
+    const ts = cells[this.ti]!;
+    const vs = cells[this.vi]!;
     const t = parseTimestamp(ts);
-    if (t !== t) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read timestamp ${JSON.stringify(ts)}`);
+    if (t !== t) throw new AugurError('CSV_INVALID', `${this.file}:${no}: cannot read timestamp ${JSON.stringify(ts)}`);
     const v = parseValue(vs);
-    if (v === undefined) throw new AugurError('CSV_INVALID', `${file}:${r + 2}: cannot read value ${JSON.stringify(vs)}`);
-    out.timeText[r] = ts;
-    out.valueText[r] = vs;
-    out.timeMs[r] = t;
-    out.value[r] = v;
+    if (v === undefined) throw new AugurError('CSV_INVALID', `${this.file}:${no}: cannot read value ${JSON.stringify(vs)}`);
+    const row = this.row;
+    row.timeText = ts;
+    row.valueText = vs;
+    row.timeMs = t;
+    row.value = v;
+    return true;
   }
-  return out;
+
+  /** After the last line: a file without even a header is refused. */
+  end(): void {
+    if (this.width === 0) throw new AugurError('CSV_INVALID', `${this.file}: empty file`);
+  }
+
+  private broken(no: number, cells: number): never {
+    if (this.width === 0) throw new AugurError('CSV_INVALID', `${this.file}:${no}: empty line before the header`);
+    throw new AugurError('CSV_INVALID', `${this.file}:${no}: ${cells} cell(s) where the header has ${this.width}`);
+  }
+}
+
+/** The data rows of CSV lines, one reused row object each. */
+export function* csvRows(lines: Iterable<string>, file: string): Generator<CsvRow> {
+  const reader = new SeriesCsvReader(file);
+  for (const l of lines) if (reader.line(l)) yield reader.row;
+  reader.end();
+}
+
+/** Lines of a text, without their LF or CRLF ends. */
+export function* textLines(text: string): Generator<string> {
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    yield text.charCodeAt(to - 1) === 13 && to > from ? text.slice(from, to - 1) : text.slice(from, to);
+    from = to + 1;
+  }
+}
+
+/** A whole CSV text as arrays (tests, small inputs). */
+export function parseSeriesCsv(text: string, file: string): SeriesCsv {
+  const timeText: string[] = [];
+  const valueText: string[] = [];
+  const timeMs: number[] = [];
+  const value: number[] = [];
+  for (const r of csvRows(textLines(text), file)) {
+    timeText.push(r.timeText);
+    valueText.push(r.valueText);
+    timeMs.push(r.timeMs);
+    value.push(r.value);
+  }
+  return { timeText, valueText, timeMs: Float64Array.from(timeMs), value: Float64Array.from(value) };
 }

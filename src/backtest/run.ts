@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { AugurConfig } from '../config/schema.js';
 import { configuredHorizons, forecastConfigs } from '../config/horizons.js';
@@ -6,7 +7,7 @@ import { AugurError } from '../errors.js';
 import { createPipeline } from '../augur.js';
 import { MetricType } from '../series/kind.js';
 import { formatValue } from '../expose/format.js';
-import { parseSeriesCsv, type SeriesCsv } from './csv.js';
+import { csvRows, textLines, type CsvRow } from './csv.js';
 
 export type SeriesType = 'gauge' | 'counter';
 
@@ -17,6 +18,9 @@ export interface BacktestOptions {
 
 /** Output is handed on in chunks of about this many characters, never held whole. */
 const CHUNK_CHARS = 1 << 20;
+/** Input is read in chunks of this many bytes, never held whole, and no line may be longer. */
+const READ_BYTES = 1 << 20;
+const MAX_LINE = 1 << 20;
 const BACKGROUND_EVERY = 1000;
 
 function cell(v: number): string {
@@ -26,9 +30,10 @@ function cell(v: number): string {
 /**
  * Runs one series through a fresh pipeline built exactly as `serve` builds it, in sample time,
  * one row at a time, and reads the outputs after each row: causal by construction. The CSV text
- * (header first) goes to `write` in chunks, each awaited before the next is built.
+ * (header first) goes to `write` in chunks, each awaited before the next is built. Rows are
+ * consumed as they come: a bad row ends the run with its error, after the rows before it.
  */
-export async function backtestSeries(csv: SeriesCsv, name: string, opts: BacktestOptions, write: (chunk: string) => void | Promise<void>): Promise<void> {
+export async function backtestSeries(rows: Iterable<CsvRow>, name: string, opts: BacktestOptions, write: (chunk: string) => void | Promise<void>): Promise<void> {
   const pipeline = createPipeline(opts.config, { peers: false });
   const reg = pipeline.registry;
   const scorer = pipeline.scorer;
@@ -48,10 +53,11 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
   // its worker, run in rounds every so many rows, in full (no time budget): reproducible.
   await forecast?.start(true);
   try {
-    for (let r = 0; r < csv.timeMs.length; r++) {
+    let r = 0;
+    for (const row of rows) {
       const before = pipeline.stats.samplesScored;
-      pipeline.observe(id, csv.timeMs[r]!, csv.value[r]!, 0);
-      out += csv.timeText[r]! + ',' + csv.valueText[r]!;
+      pipeline.observe(id, row.timeMs, row.value, 0);
+      out += row.timeText + ',' + row.valueText;
       if (pipeline.stats.samplesScored === before) out += unscored;
       else {
         out += ',' + cell(scorer.score[id]!) + ',' + cell(scorer.anomaly[id]!) + ',' + cell(scorer.expected[id]!) + ',' + cell(scorer.lower[id]!) + ',' + cell(scorer.upper[id]!);
@@ -66,6 +72,7 @@ export async function backtestSeries(csv: SeriesCsv, name: string, opts: Backtes
       // minute: a round per bucket, as serve, took NAB's 121,736 rows from 11 s to over 30 min
       // (LSTM training is most of it). So the LSTM takes less part here than in serve.
       if (forecast !== null && r % BACKGROUND_EVERY === BACKGROUND_EVERY - 1) await forecast.flushBackground();
+      r++;
     }
     if (out.length > 0) await write(out);
   } finally {
@@ -80,8 +87,34 @@ function seriesName(file: string): string {
 /** The whole backtest of one CSV text as one string (tests, small inputs). */
 export async function backtestText(text: string, file: string, opts: BacktestOptions): Promise<string> {
   const chunks: string[] = [];
-  await backtestSeries(parseSeriesCsv(text, file), seriesName(file), opts, (c) => void chunks.push(c));
+  await backtestSeries(csvRows(textLines(text), file), seriesName(file), opts, (c) => void chunks.push(c));
   return chunks.join('');
+}
+
+/** Lines of a UTF-8 file, without their LF or CRLF ends, read a chunk at a time. */
+function* fileLines(path: string): Generator<string> {
+  const fd = io('read', path, () => openSync(path, 'r'));
+  try {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    const utf8 = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const n = io('read', path, () => readSync(fd, buf, 0, READ_BYTES, null));
+      if (n === 0) {
+        const tail = rest + utf8.end();
+        if (tail !== '') yield* textLines(tail);
+        return;
+      }
+      const text = rest + utf8.write(buf.subarray(0, n));
+      // Up to the last line end are whole lines; the rest waits for the next chunk.
+      const last = text.lastIndexOf('\n');
+      if (last >= 0) yield* textLines(text.slice(0, last + 1));
+      rest = text.slice(last + 1);
+      if (rest.length > MAX_LINE) throw new AugurError('CSV_INVALID', `${path}: a line longer than ${MAX_LINE} characters`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function listCsv(dir: string): string[] {
@@ -153,14 +186,13 @@ export async function backtestPath(input: string, output: string, opts: Backtest
     checkPaths(input, output) === 'folder' ? io('read', input, () => listCsv(input)).map((f) => [f, join(output, relative(input, f))]) : [[input, output]];
   const written: string[] = [];
   for (const [src, dest] of files) {
-    const csv = parseSeriesCsv(io('read', src, () => readFileSync(src, 'utf8')), src);
     io('create the folder', dirname(dest), () => mkdirSync(dirname(dest), { recursive: true }));
     // Rows go to a temporary file as they are produced and it replaces `dest` once complete, so a
     // failed or interrupted run leaves no half-written output.
     const tmp = `${dest}.tmp-${process.pid}`;
     let fd = io('write', tmp, () => openSync(tmp, 'w'));
     try {
-      await backtestSeries(csv, seriesName(src), opts, (chunk) => io('write', tmp, () => writeAll(fd, chunk)));
+      await backtestSeries(csvRows(fileLines(src), src), seriesName(src), opts, (chunk) => io('write', tmp, () => writeAll(fd, chunk)));
       const done = fd;
       fd = -1;
       io('write', tmp, () => closeSync(done));
