@@ -657,7 +657,7 @@ export class ForecastEngine implements SeriesComponent {
         } else {
           // Still as far after MAX_HELD buckets: a level shift. The models' levels move with it
           // and the linear fit starts after it, so that trend models do not read the step as a
-          // slope (a disk cleaned up from 95% to 50% was forecast at -10% an hour later). Moving
+          // slope (a disk cleaned up from 95% to 50% was forecast at -0.3 an hour later). Moving
           // the whole history with it too made NAB MASE 50% worse: what is held that long is as
           // often an excursion that ends.
           const shift = y - prev;
