@@ -991,6 +991,26 @@ describe('counter rates', () => {
     assert.ok(first > 0 && first <= 12 * 5, `anomalous ${first / 12} minutes after it stopped: ${after}`);
   });
 
+  it('an integer gauge that steps by a unit or two after a quiet hour is not held anomalous; a larger step and a 0/1 state are', () => {
+    // 5 s scrapes; the level-shift hold applies after 4 warm-ups (120 samples).
+    const run = (name: string, before: number, after: number): string => {
+      const pipeline = createPipeline(parseConfig('forecast:\n  enabled: false\n'), { peers: false });
+      const T0 = Date.now() - 3_600_000;
+      let sev = '';
+      for (let i = 0; i < 720 + 240; i++) {
+        ingestV1(pipeline, [{ labels: { __name__: name, job: 'prometheus' }, samples: [{ value: i < 720 ? before : after, timestamp: T0 + i * 5000 }] }], Date.now());
+        if (i >= 720) sev += String(pipeline.scorer.severity[0]!);
+      }
+      return sev;
+    };
+    // A held shift keeps the severity up for level_shift_hold (15m = 180 samples); a flag alone is
+    // gone within a minute, before a held-anomaly alert (5m) could fire.
+    const held = (sev: string): boolean => /[1-4]{120}/.test(sev);
+    for (const [before, after] of [[22, 24], [463, 464], [24, 23]]) assert.ok(!held(run('process_open_fds', before, after)), `${before} -> ${after}: ${run('process_open_fds', before, after)}`);
+    assert.ok(held(run('process_open_fds', 22, 40)), '22 -> 40 is held');
+    assert.ok(held(run('up', 1, 0)), 'up 1 -> 0 is held');
+  });
+
   it('never have a negative band, forecast or forecast interval', () => {
     const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'));
     const rnd = prng(7);

@@ -268,8 +268,12 @@ export class Scorer implements SeriesComponent {
   start(): void { this.forest.start(); }
   stop(): Promise<void> { return this.forest.stop(); }
 
-  /** `resolution`: how finely x is known (a counter's rate: timing jitter, one increment), 0 for exact. */
-  observe(id: number, tMs: number, x: number, resolution = 0): void {
+  /**
+   * `resolution`: how finely x is known (a counter's rate: timing jitter, one increment), 0 for
+   * exact. `quantum`: the smallest step x takes (an integer gauge's unit), which a level shift must
+   * be large against to be held; the scores do not use it (NAB unchanged).
+   */
+  observe(id: number, tMs: number, x: number, resolution = 0, quantum = 0): void {
     if (!(x - x === 0)) return; // NaN or infinite never reaches state
     setResolution(resolution);
     const p = this.profileOf[id]!;
@@ -322,7 +326,7 @@ export class Scorer implements SeriesComponent {
         // Only a series whose models have settled (HOLD_AFTER_WARMUPS warm-ups) holds a shift: in its
         // first minutes a series' scale is still being learned, and a process that just started
         // steps its own gauges (threads, memory) as it settles.
-        if (n > HOLD_AFTER_WARMUPS * this.pWarmup[p]!) this.holdShiftOf(id, p, tMs, shift, sd);
+        if (n > HOLD_AFTER_WARMUPS * this.pWarmup[p]!) this.holdShiftOf(id, p, tMs, shift, sd + quantum);
       }
     }
 
