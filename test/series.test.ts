@@ -1011,6 +1011,21 @@ describe('counter rates', () => {
     assert.ok(held(run('up', 1, 0)), 'up 1 -> 0 is held');
   });
 
+  it('of a counter still for an hour: one event is not an anomaly, a burst is', () => {
+    const run = (jump: number): number => {
+      const pipeline = createPipeline(parseConfig('forecast:\n  enabled: false\n'), { peers: false });
+      const T0 = Date.now() - 3_600_000;
+      let flagged = 0;
+      for (let i = 0; i < 720 + 60; i++) {
+        ingestV1(pipeline, [{ labels: { __name__: 'net_conntrack_dialer_conn_attempted_total', job: 'prometheus' }, samples: [{ value: 3 + (i >= 720 ? jump : 0), timestamp: T0 + i * 5000 }] }], Date.now());
+        if (i >= 720) flagged = Math.max(flagged, pipeline.scorer.severity[0]!);
+      }
+      return flagged;
+    };
+    assert.equal(run(1), 0, 'one connection');
+    assert.ok(run(20) >= 3, 'twenty at once');
+  });
+
   it('never have a negative band, forecast or forecast interval', () => {
     const pipeline = createPipeline(parseConfig('forecast:\n  models: { lstm: false }\n'));
     const rnd = prng(7);

@@ -21,6 +21,8 @@ const W_DRIFT = 0.3;
 /** Weight of a collapse in short-term volatility (a flatline, a stuck exporter) below a twentieth
  * (e^-3) of the long-term volatility. */
 const W_FLAT = 1;
+/** Sigmas from some detector's expectation below which a sample is never flagged (see observe). */
+const MIN_RAW_DECISION = 3;
 const FLAT_LOG_RATIO = 3;
 /**
  * Exponent of the score's tail-probability mapping: score = 1 - Q(level)^SCORE_POWER, Q the normal
@@ -422,7 +424,12 @@ export class Scorer implements SeriesComponent {
     // nothing, and is not flagged either, or its alert would fire at every occurrence.
     const fr = this.flagRecurrence;
     const expectedEvent = fr.engaged(id, zd) ? fr.update(id, tMs, zd, this.dt[id]!) : 0;
-    const past = expectedEvent === 0 && (zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2));
+    // And an anomaly does not start on a sample that no detector puts MIN_RAW_DECISION sigmas
+    // (resolution included) from what it expected, however calm the series had been: the
+    // calibrated level alone made one connection in 20 minutes, on a counter that had never moved,
+    // critical.
+    const onset = wasAnomalous || Math.max(rr, rs, useHw ? oH.raw : 0, useForest ? oF.raw : 0) >= MIN_RAW_DECISION;
+    const past = expectedEvent === 0 && onset && (zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2));
     const over = past ? Math.min(this.over[id]! + 1, 65535) : 0;
     this.over[id] = over;
     const held = this.holdUntil[id]! > tMs ? this.holdSev[id]! : 0;
