@@ -21,9 +21,9 @@ const W_DRIFT = 0.3;
 /** Weight of a collapse in short-term volatility (a flatline, a stuck exporter) below a twentieth
  * (e^-3) of the long-term volatility. */
 const W_FLAT = 1;
-/** Sigmas from some detector's expectation below which a sample is never flagged (see observe). */
-const MIN_RAW_DECISION = 3;
 const FLAT_LOG_RATIO = 3;
+/** Sigmas from some detector's expectation below which an anomaly does not start (see observe). */
+const MIN_RAW_DECISION = 3;
 /**
  * Exponent of the score's tail-probability mapping: score = 1 - Q(level)^SCORE_POWER, Q the normal
  * upper tail of the calibrated level. At 0.03 a score of 0.5 is a tail probability of about 1e-10
