@@ -428,8 +428,10 @@ export class Scorer implements SeriesComponent {
     // (resolution included) from what it expected, however calm the series had been: the
     // calibrated level alone made one connection in 20 minutes, on a counter that had never moved,
     // critical.
-    const onset = wasAnomalous || Math.max(rr, rs, useHw ? oH.raw : 0, useForest ? oF.raw : 0) >= MIN_RAW_DECISION;
-    const past = expectedEvent === 0 && onset && (zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2));
+    const past =
+      expectedEvent === 0 &&
+      (zd > this.pZ[pz + (wasAnomalous ? 1 : 0)]! || (zmin > k && zd > 2)) &&
+      (wasAnomalous || Math.max(rr, rs, useHw ? oH.raw : 0, useForest ? oF.raw : 0) >= MIN_RAW_DECISION);
     const over = past ? Math.min(this.over[id]! + 1, 65535) : 0;
     this.over[id] = over;
     const held = this.holdUntil[id]! > tMs ? this.holdSev[id]! : 0;
